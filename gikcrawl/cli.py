@@ -1,0 +1,47 @@
+"""The `gikcrawl` command."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import __version__
+
+
+def cmd_parse(args) -> int:
+    from .files import InputError, parse_file
+    from .jsonl import jsonl_writer
+
+    failed = 0
+    with jsonl_writer(args.output) as write:
+        for path in args.files:
+            try:
+                write(parse_file(path))
+            except InputError as e:
+                print(f"gikcrawl parse: {e}", file=sys.stderr)
+                failed += 1
+    return 1 if failed else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="gikcrawl", description=__doc__)
+    ap.add_argument("--version", action="version", version=f"gikcrawl {__version__}")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("parse", help="parse report files (.txt, .html) into JSON lines")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("-o", "--output", metavar="OUT.jsonl", help="write here instead of standard output")
+    p.set_defaults(func=cmd_parse)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("gikcrawl: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""Bytes → text, trusting a declared charset only when the bytes decode cleanly under it."""
+from __future__ import annotations
+
+import codecs
+import re
+
+import chardet
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.IGNORECASE)
+# GB2312 and GBK declarations routinely cover GB18030-only characters; GB18030 is their superset.
+_SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "iso-8859-1": "cp1252",
+              "latin-1": "cp1252", "ascii": "utf-8", "us-ascii": "utf-8"}
+
+
+class UndecodableError(ValueError):
+    """The bytes are not text in any encoding we can identify (binary input)."""
+
+
+def _codec(name: str | None) -> str | None:
+    if not name:
+        return None
+    name = name.strip().lower()
+    name = _SUPERSETS.get(name, name)
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def declared_charset(data: bytes) -> str | None:
+    m = _META_CHARSET.search(data[:4096])
+    return m.group(1).decode("ascii", "replace") if m else None
+
+
+def decode(data: bytes, *, declared: str | None = None, override: str | None = None) -> tuple[str, str]:
+    """Decode bytes; returns (text, encoding used).
+
+    Order: an explicit override; a BOM; the declared charset (HTTP header, then meta tag) if the bytes
+    decode strictly under it; UTF-8 if they decode strictly; otherwise chardet's guess. A GBK page whose
+    meta tag says utf-8 therefore comes out right.
+    """
+    if override:
+        return data.decode(_codec(override) or override, errors="replace"), override
+    if data.startswith(codecs.BOM_UTF8):
+        return data[3:].decode("utf-8", errors="replace"), "utf-8"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", errors="replace"), "utf-16"
+    if b"\x00" in data[:4096]:
+        raise UndecodableError("binary data (NUL bytes), not text")
+    tried = []
+    for name in (declared, declared_charset(data), "utf-8"):
+        codec = _codec(name)
+        if not codec or codec in tried:
+            continue
+        tried.append(codec)
+        try:
+            return data.decode(codec), codec
+        except UnicodeDecodeError:
+            continue
+    guess = chardet.detect(data[:65536])
+    codec = _codec(guess.get("encoding"))
+    if not codec or (guess.get("confidence") or 0) < 0.2:
+        raise UndecodableError("no text encoding fits these bytes")
+    if codec in ("gb2312", "gbk"):
+        codec = "gb18030"
+    return data.decode(codec, errors="replace"), codec

@@ -1,0 +1,150 @@
+"""The shared parser: report text or HTML → one record following report.schema.json.
+
+Pure functions, content in, record out. The live item pipeline, WARC replay and `gikcrawl parse` all call
+`parse`, so the three paths give the same record for the same content.
+"""
+from __future__ import annotations
+
+import re
+
+from ..encoding import decode
+from .cells import cells_of
+from .checks import run_checks
+from .chrome import clean_lines
+from .htmldoc import looks_like_html, parse_html
+from .metadata import (agency_from, find_title_line, index_no_from, published_from, region_from, title_from,
+                       year_from)
+from .normalize import clean_line, normalize_text
+from .sections import heading_number, split_sections
+from .tables import (finish_active_disclosure, read_active_disclosure, read_applications, read_legacy,
+                     read_review)
+from . import templates as T
+
+__all__ = ["parse", "SOURCE_FIELDS"]
+
+SOURCE_FIELDS = ("url", "site", "fetched_at", "warc_file", "warc_offset", "warc_record_id", "payload_digest",
+                 "path", "content_type")
+_REPORTISH = re.compile(r"政府信息公开|政务公开|信息公开")
+_REPORT_WORDS = re.compile(r"年度报告|年报|工作报告")
+
+
+def _normalized_lines(lines: list[str]) -> tuple[list[str], bool]:
+    text, converted = normalize_text("\n".join(lines))
+    return [clean_line(line) for line in text.split("\n")], converted
+
+
+def _to_text(content: str | bytes, charset: str | None) -> str:
+    if isinstance(content, bytes):
+        return decode(content, declared=charset)[0]
+    return content
+
+
+def _detect_format(ad, apps, review, legacy, year, is_report, warnings) -> str:
+    if legacy.data and len(legacy.data) >= 3:
+        return "legacy"
+    if ad.data or apps.data or review.data:
+        if ad.layout and apps.layout and ad.layout != apps.layout and apps.layout == "2019":
+            warnings.append(f"format: the 主动公开 table follows the {ad.layout} template but the applications "
+                            f"table has the 2019 layout")
+        if ad.layout:
+            return ad.layout
+        if apps.layout == "2019":
+            return "2019"
+        if year and year <= 2020:
+            warnings.append("format: no template-specific columns; 2019 template assumed from the year")
+            return "2019"
+        return "2021"
+    return "narrative" if is_report else "unknown"
+
+
+def _missing_ad_rows(rows: list[dict], fmt: str, warnings: list[str]) -> None:
+    printed = {(r["clause"], r["item"]) for r in rows}
+    for block in T.AD_TEMPLATES[fmt]:
+        for item in block.items:
+            if (block.clause, item) not in printed:
+                warnings.append(f"active_disclosure: {block.clause} {item} not found (table cut short or "
+                                f"row omitted)")
+
+
+def parse(content: str | bytes, *, charset: str | None = None, **source) -> dict:
+    """Parse one report (plain text or HTML, str or bytes) into a record.
+
+    source: provenance fields copied into record["source"] (url, site, fetched_at, path, …).
+    charset: the encoding declared by the transport (HTTP header), tried first for bytes.
+    """
+    warnings: list[str] = []
+    text = _to_text(content, charset)
+    html_titles: list[str] = []
+    if looks_like_html(text):
+        doc = parse_html(text)
+        page_lines, body_lines, html_titles = doc.lines, doc.body or doc.lines, doc.titles
+    else:
+        page_lines = body_lines = text.split("\n")
+    lines, script_normalized = _normalized_lines(body_lines)
+    page = _normalized_lines(page_lines)[0] if page_lines is not body_lines else lines
+    html_titles = [normalize_text(t)[0] for t in html_titles]
+
+    first_heading = next((i for i, line in enumerate(lines) if heading_number(line) is not None), len(lines))
+    title_line = find_title_line(lines, min(first_heading, 80))
+    cleaned = clean_lines(lines, keep_from=title_line or 0)
+    cells = cells_of(cleaned.lines)
+    ad = read_active_disclosure(cells)
+    apps = read_applications(cells)
+    review = read_review(cells)
+    legacy = read_legacy(cells)
+
+    skip = set(cleaned.chrome) | ({title_line} if title_line is not None else set())
+    for read in (ad, apps, review, legacy):
+        if read.first_line is not None:
+            skip.update(range(read.first_line, read.last_line + 1))
+    preamble, sections = split_sections(cleaned.lines, skip)
+
+    page_text = "\n".join(page)
+    body_text = "\n".join([preamble] + [s["heading"] + "\n" + s["text"] for s in sections])
+    title = title_from(page, lines[title_line] if title_line is not None else None, html_titles)
+    year = year_from(title, body_text, warnings)
+    last_lines = sections[-1]["text"].split("\n")[-4:] if sections else []
+    opening = (sections[0]["text"] if sections else preamble)[:400]
+    agency = agency_from(title, body_text, last_lines, opening)
+    is_report = bool(title) or (bool(_REPORTISH.search(body_text)) and (
+        bool(_REPORT_WORDS.search(body_text[:2000])) or len(sections) >= 3))
+
+    fmt = _detect_format(ad, apps, review, legacy, year, is_report, warnings)
+    tables: dict = {}
+    if fmt == "legacy":
+        tables["legacy"] = legacy.data
+        warnings += legacy.warnings
+    elif fmt in ("2021", "2019"):
+        if ad.data:
+            tables["active_disclosure"] = finish_active_disclosure(ad.data, fmt)
+            _missing_ad_rows(tables["active_disclosure"], fmt, warnings)
+        if apps.data:
+            tables["applications"] = apps.data
+        if review.data:
+            tables["review_litigation"] = review.data
+        for read in (ad, apps, review):
+            warnings += read.warnings
+        for name in ("active_disclosure", "applications", "review_litigation"):
+            if name not in tables:
+                warnings.append(f"{name}: table not found")
+    elif fmt == "unknown":
+        warnings.append("not recognised as a 政府信息公开工作年度报告: no report title, no statistics tables")
+
+    record = {
+        "title": title,
+        "agency": agency,
+        "region": region_from(agency, title, page_text),
+        "year": year,
+        "published": published_from(page_text),
+        "index_no": index_no_from(page_text),
+        "format": fmt,
+        "script_normalized": script_normalized,
+        "sections": sections,
+        "preamble": preamble,
+        "tables": tables,
+        "checks": run_checks(tables, apps.layout if fmt == "2021" or fmt == "2019" else None),
+        "warnings": warnings,
+        "removed": cleaned.removed,
+        "source": {name: source.get(name) for name in SOURCE_FIELDS},
+    }
+    return record

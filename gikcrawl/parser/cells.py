@@ -1,0 +1,110 @@
+"""Table text → a stream of cells.
+
+Tables reach the parser in several shapes (domain.md §2): one cell per line, pipe rows where runs of "|"
+stand for empty cells, rows split over several lines each ending in "|", and lines of whitespace-separated
+numbers (PDF text). All become one flat stream of cells, each remembering its line, so that the table
+parsers work the same on every shape.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .normalize import squash
+
+NUM, BLANK, TEXT = "num", "blank", "text"
+
+_NUMBER = re.compile(
+    r"^(?P<sign>[+\-−])?(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?P<frac>\.\d+)?"
+    r"(?P<unit>件|条|个|次|人次|人|万元|元|项|篇|份|期|场|家|%)?$")
+_BLANK_MARKS = {"", "—", "——", "-", "--", "/", "无", "空", "－", "―", "─", "/"}
+_ALL_NUMBERS = re.compile(r"^[+\-]?\d+(?:\.\d+)?(?:\s+[+\-]?\d+(?:\.\d+)?)+$")
+
+
+@dataclass
+class Cell:
+    kind: str                 # NUM, BLANK or TEXT
+    text: str                 # as printed (whitespace collapsed)
+    line: int                 # index of the line it came from
+    value: float | int | None = None
+    piped: bool = False       # came from a pipe row: an empty cell there is a real (or spanned) cell
+
+    @property
+    def key(self) -> str:
+        """The text with all whitespace removed, for label matching."""
+        return squash(self.text)
+
+
+def parse_number(text: str):
+    """'12' → 12, '160.5964万元' → 160.5964, '+3' → 3, '-1' → -1, '1,234' → 1234; None if not a number."""
+    m = _NUMBER.match(squash(text))
+    if not m:
+        return None
+    digits = m.group("int").replace(",", "") + (m.group("frac") or "")
+    value = float(digits) if m.group("frac") else int(digits)
+    if m.group("sign") in ("-", "−"):
+        value = -value
+    return value
+
+
+def make_cell(text: str, line: int, piped: bool) -> Cell:
+    text = " ".join(text.split())
+    if squash(text) in _BLANK_MARKS:
+        return Cell(BLANK, text, line, None, piped)
+    value = parse_number(text)
+    if value is not None:
+        return Cell(NUM, text, line, value, piped)
+    return Cell(TEXT, text, line, None, piped)
+
+
+def split_line(line: str) -> tuple[list[str], bool]:
+    """One line → its cell texts, and whether it was a pipe row."""
+    if "|" not in line:
+        stripped = line.strip()
+        if _ALL_NUMBERS.match(stripped):
+            return stripped.split(), False
+        return ([stripped] if stripped else []), False
+    parts = line.split("|")
+    if parts and not parts[0].strip():
+        parts = parts[1:]          # a leading "|" opens the row
+    if parts and not parts[-1].strip():
+        parts = parts[:-1]         # a trailing "|" closes the last cell
+    return parts, True
+
+
+def cells_of(lines: list[str], start: int = 0, end: int | None = None) -> list[Cell]:
+    end = len(lines) if end is None else end
+    out: list[Cell] = []
+    for i in range(start, end):
+        texts, piped = split_line(lines[i])
+        for t in texts:
+            out.append(make_cell(t, i, piped))
+    return out
+
+
+def place_values(cells: list[Cell], ncols: int):
+    """Values of one table row from the cells that follow its label.
+
+    Returns (values, problem): values is a list of ncols numbers/None, or None when the placement is
+    ambiguous; problem says why. Blank cells count as cells only when they came from pipe rows (in
+    one-cell-per-line text a blank cell leaves no trace). Empty cells outside a window of ncols are taken
+    as the empty remainder of a spanned cell; the row is placed only if exactly one window fits.
+    """
+    data = [c for c in cells if c.kind == NUM or (c.kind == BLANK and (c.piped or c.text))]
+    numbers = [c for c in data if c.kind == NUM]
+    if not numbers:
+        return [None] * ncols, None
+    if len(numbers) == ncols and len(data) == ncols:
+        return [c.value for c in data], None
+    placements = set()
+    for offset in range(0, len(data) - ncols + 1):
+        outside = data[:offset] + data[offset + ncols:]
+        if all(c.kind == BLANK for c in outside):
+            placements.add(tuple(c.value for c in data[offset:offset + ncols]))
+    if len(placements) == 1:
+        return list(placements.pop()), None
+    if len(numbers) == ncols:
+        return [c.value for c in numbers], None
+    if not placements:
+        return None, f"{len(numbers)} values for {ncols} columns"
+    return None, f"{len(data)} cells for {ncols} columns, placement ambiguous"

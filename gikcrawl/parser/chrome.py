@@ -1,0 +1,83 @@
+"""Page chrome and injected spam that survived extraction (domain.md §3 "Spam").
+
+Works on normalised lines. Whole lines that are chrome are dropped; spam inside a line is cut out. Every
+removal is reported, so a reader can see what the parser did not count as report text.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_CHROME_LINE = re.compile(
+    r"当前位置|您的位置|所在位置|^(?:\d+\.\s*)?(?:网站)?首页\s*>|>\s*正文$|^(?:\d+\.\s*)?>\s*\S{0,6}$"
+    r"|浏览次数|访问次数|阅读次数|点击数[:：]|点击量|字体[:：]|【\s*字体|^\[?\s*打印\s*\]?$|^打印本页$|关闭窗口|关闭本页"
+    r"|分享到|扫一扫|^【?\s*[大中小]\s+[大中小]\s+[大中小]\s*】?$|^收藏$|^返回顶部$|^【?关闭】?$|^【?打印】?$"
+    r"|^主办[:：单]|承办[:：]|版权所有|copyright|©|icp备|icp证|公网安备|网站标识码|举报电话|不良信息举报"
+    r"|分辨率|浏览器访问|^网站地图|^联系我们$|技术支持[:：]"
+    r"|^(?:附件下载|相关(?:链接|文章|阅读|新闻|解读|附件)|解读文章|政策解读|图片解读|文字解读)[:：]?\s*$",
+    re.IGNORECASE)
+# A line that starts the navigation to neighbouring articles: it and everything after it is page chrome
+# (related-article lists, SEO link spam, footers).
+_NAVIGATION = re.compile(r"^(?:\d+\.\s*)?(?:上一篇|下一篇|上一条|下一条|上一页|下一页)\s*[:：]?")
+# The metadata table of a detail page, flattened into lines (label, label and value, or a pipe row).
+METADATA_LABELS = ("索引号", "文号", "来源", "公开日期", "发布日期", "发布机构", "发文单位", "发文机关", "主题分类",
+                   "成文日期", "名称", "标题", "主题词", "生效日期", "有效性", "发文字号", "信息来源", "发布时间",
+                   "公开方式", "公开范围", "时效", "体裁分类", "组配分类", "文件编号", "所属机构", "信息分类")
+_METADATA_LINE = re.compile(r"^\|?\s*(?:%s)\s*(?:[:：|]|$|\s)" % "|".join(
+    r"\s*".join(label) for label in METADATA_LABELS))
+
+# Gambling brands injected into hacked pages, prefixed to or substituted for place and agency names.
+_GAMBLING = re.compile(
+    r"澳门新葡京|新葡京|澳门金沙|金沙娱乐|威尼斯人|太阳城|银河娱乐|永利皇宫|皇冠体育|bet365|必赢亚洲|必赢|亚博体育|"
+    r"开元棋牌|乐鱼体育|华体会|开云体育|半岛体育|星空体育|九游会|威廉希尔|博彩|百家乐|六合彩|时时彩|北京赛车|真人娱乐|"
+    r"电子游艺|老虎机|网上赌场|澳门赌场|体育投注|"
+    r"[\u4e00-\u9fffA-Za-z0-9]{0,6}(?:娱乐|体育|棋牌|彩票)(?:官网|官方网站|网址|app|登录|注册|入口)",
+    re.IGNORECASE)
+_KEYWORD_TOKEN = re.compile(r"关键[词字]\s*\d+")
+_PINYIN = re.compile(r"(?<=[\u4e00-\u9fff])\(([a-zü]*[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ][a-zü]*)\)")
+
+
+@dataclass
+class Cleaned:
+    lines: list[str]                 # same length as the input; a removed line becomes ""
+    removed: list[str] = field(default_factory=list)
+    chrome: set[int] = field(default_factory=set)   # indexes of removed lines
+
+
+def is_metadata_line(line: str) -> bool:
+    return bool(_METADATA_LINE.match(line))
+
+
+def clean_inline(line: str, removed: list[str]) -> str:
+    for pattern, what in ((_GAMBLING, "gambling brand"), (_KEYWORD_TOKEN, "keyword token"),
+                          (_PINYIN, "pinyin annotation")):
+        def cut(m, what=what):
+            removed.append(f"{m.group(0)}")
+            return ""
+        line = pattern.sub(cut, line)
+    return line
+
+
+def clean_lines(lines: list[str], keep_from: int = 0) -> Cleaned:
+    """Drop chrome lines and cut spam out of the others.
+
+    keep_from: index of the first line of the report proper (its title); short lines above it are page
+    header (site name, metadata labels and values) and are dropped.
+    """
+    out = list(lines)
+    result = Cleaned(out)
+    nav_at = None
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        if nav_at is None and _NAVIGATION.match(line.strip()):
+            nav_at = i
+        short = len(line.strip()) <= 120
+        if nav_at is not None or (short and (_CHROME_LINE.search(line) or is_metadata_line(line))) or (
+                i < keep_from and len(line.strip()) <= 40):
+            result.removed.append(line.strip())
+            result.chrome.add(i)
+            out[i] = ""
+            continue
+        out[i] = clean_inline(line, result.removed)
+    return result

@@ -1,0 +1,143 @@
+"""Report HTML → lines of text, tables as pipe rows with row/column spans resolved (our own lxml code).
+
+Each data table row becomes one line "| a | b | c |" holding the row's own cells only: the cells a
+rowspan or colspan covers are not repeated, and a blank cell stays an empty cell. The table parsers
+therefore see exactly the cells the author typed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import lxml.html
+from lxml import etree
+
+# Content containers of the CMSs in domain.md §3, most specific first.
+CONTAINERS = (".TRS_Editor", ".Custom_UnionStyle", "#zoomcon", "#zoom", "#ivs_content", ".article-content",
+              ".xxgk_content", ".zw-content", ".pages_content", "#UCAP-CONTENT", ".view", "article")
+_DROP = ("script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "select", "button",
+         "input", "textarea")
+_BLOCK = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "dl", "dt", "dd", "tr", "section",
+          "article", "header", "footer", "nav", "aside", "main", "blockquote", "pre", "center", "form",
+          "address", "figure", "figcaption", "hr", "caption", "td", "th", "tbody", "thead", "body", "html"}
+
+
+@dataclass
+class HtmlDoc:
+    lines: list[str]                              # the whole page
+    body: list[str] | None                        # the content container, when one was found
+    titles: list[str] = field(default_factory=list)   # <meta ArticleTitle>, <h1>, <title>, best first
+
+
+def _text(el) -> str:
+    return " ".join("".join(el.itertext()).split())
+
+
+def _is_data_table(table) -> bool:
+    return not table.xpath(".//table")
+
+
+def _rows(table):
+    return table.xpath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")
+
+
+def table_grid(table) -> list[list[tuple[str, bool]]]:
+    """The table as a rectangular grid of (text, is_origin) with rowspan/colspan resolved."""
+    grid: dict[tuple[int, int], tuple[str, bool]] = {}
+    width = 0
+    rows = _rows(table)
+    for r, tr in enumerate(rows):
+        c = 0
+        for cell in tr.xpath("./td|./th"):
+            while (r, c) in grid:
+                c += 1
+            try:
+                rs = max(1, min(int(cell.get("rowspan", 1) or 1), 500))
+                cs = max(1, min(int(cell.get("colspan", 1) or 1), 100))
+            except ValueError:
+                rs = cs = 1
+            text = _text(cell).replace("|", "/")
+            for dr in range(rs):
+                for dc in range(cs):
+                    grid[(r + dr, c + dc)] = (text, dr == 0 and dc == 0)
+            c += cs
+            width = max(width, c)
+    height = max((r for r, _ in grid), default=-1) + 1
+    return [[grid.get((r, c), ("", False)) for c in range(width)] for r in range(height)]
+
+
+def table_lines(table) -> list[str]:
+    lines = []
+    for row in table_grid(table):
+        own = [text for text, origin in row if origin]
+        if any(own):
+            lines.append("| " + " | ".join(own) + " |")
+    return lines
+
+
+def _walk(el, out: list[str], buf: list[str]) -> None:
+    def flush():
+        text = " ".join("".join(buf).split())
+        if text:
+            out.append(text)
+        buf.clear()
+
+    tag = el.tag if isinstance(el.tag, str) else ""
+    if tag == "table" and _is_data_table(el):
+        flush()
+        out.extend(table_lines(el))
+    else:
+        if tag in _BLOCK or tag == "br":
+            flush()
+        if el.text and tag:
+            buf.append(el.text)
+        for child in el:
+            _walk(child, out, buf)
+        if tag in _BLOCK:
+            flush()
+    if el.tail:
+        buf.append(el.tail)
+
+
+def element_lines(root) -> list[str]:
+    out: list[str] = []
+    buf: list[str] = []
+    _walk(root, out, buf)
+    text = " ".join("".join(buf).split())
+    if text:
+        out.append(text)
+    return out
+
+
+def _find_container(root):
+    for selector in CONTAINERS:
+        found = [el for el in root.cssselect(selector) if _text(el)]
+        if found:
+            return max(found, key=lambda el: len(_text(el)))
+    return None
+
+
+def parse_html(html: str) -> HtmlDoc:
+    try:
+        root = lxml.html.document_fromstring(html)
+    except (etree.ParserError, ValueError):
+        return HtmlDoc([], None)
+    for el in root.xpath("//comment()|//processing-instruction()"):
+        el.drop_tree() if hasattr(el, "drop_tree") else el.getparent().remove(el)
+    etree.strip_elements(root, *_DROP, with_tail=False)
+    titles = []
+    for meta in root.xpath("//meta[@name='ArticleTitle' or @name='articletitle' or @property='og:title']"):
+        if meta.get("content"):
+            titles.append(" ".join(meta.get("content").split()))
+    titles += [_text(h) for h in root.xpath("//h1|//h2") if _text(h)]
+    titles += [_text(t) for t in root.xpath("//title") if _text(t)]
+    for head in root.xpath("//head"):
+        head.getparent().remove(head)
+    container = _find_container(root)
+    body = element_lines(container) if container is not None else None
+    return HtmlDoc(element_lines(root), body, titles)
+
+
+def looks_like_html(text: str) -> bool:
+    head = text[:2048].lstrip().lower()
+    return head.startswith(("<!doctype", "<html", "<?xml", "<head", "<body", "<meta")) or (
+        head.startswith("<") and any(t in text[:65536].lower() for t in ("<p", "<div", "<table", "<br")))

@@ -1,0 +1,346 @@
+"""The statistics tables: located in the cell stream, read row by row, never guessed.
+
+Each reader starts at its table's marker cell, consumes cells until the table ends, and returns the data,
+the line span it covered (left out of section text) and warnings. A row whose values cannot be placed
+unambiguously becomes nulls plus a warning.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from . import templates as T
+from .cells import BLANK, NUM, TEXT, Cell, place_values
+
+_HEADING = re.compile(r"^[一二三四五六七八九十]{1,3}、")
+_CLAUSE = re.compile(r"^第二十条第?\(?([一二三四五六七八九十]{1,2})\)?项")
+_ITEM_NUMBERING = re.compile(r"^(?:\d+[.、]|\([一二三四五六七八九十\d]+\)|[一二三四五六七八九十]+、)")
+_APPS_START = re.compile(r"勾稽关系|^申请人情况$")
+_APP_GROUPS = re.compile(r"办理结果|不予公开|无法提供|不予处理|其他处理|申请人情况|法人或其他组织")
+_REVIEW_WORDS = re.compile(r"^(?:行政复议|行政诉讼|结果|维持|纠正|其他|其他结果|尚未|审结|尚未审结|总计|合计|"
+                           r"结果维持|结果纠正|未经复议直接起诉|复议后起诉|[结果维持纠正其他尚未审总计])+$")
+
+
+@dataclass
+class TableRead:
+    data: object = None
+    first_line: int | None = None
+    last_line: int | None = None
+    warnings: list[str] = field(default_factory=list)
+    layout: str | None = None          # "2021" / "2019" where the table tells
+
+    def span(self, cells: list[Cell], start: int, end: int) -> None:
+        """Record the line span of cells[start:end]."""
+        if end > start:
+            self.first_line = cells[start].line
+            self.last_line = cells[end - 1].line
+
+
+def is_prose(cell: Cell) -> bool:
+    key = cell.key
+    return "。" in key or len(key) > 60
+
+
+def _run(cells: list[Cell], i: int, kinds) -> int:
+    """Index just past the run of cells of the given kinds starting at i."""
+    while i < len(cells) and cells[i].kind in kinds:
+        i += 1
+    return i
+
+
+def find_cell(cells: list[Cell], start: int, test) -> int | None:
+    for i in range(start, len(cells)):
+        if cells[i].kind == TEXT and test(cells[i]):
+            return i
+    return None
+
+
+# --- 第二十条 active disclosure ---------------------------------------------------------------------
+
+def _column_at(cells: list[Cell], i: int) -> tuple[str | None, int]:
+    """A column header starting at cells[i], possibly broken over up to three cells."""
+    joined = ""
+    for j in range(i, min(i + 3, len(cells))):
+        if cells[j].kind != TEXT:
+            break
+        joined += cells[j].key
+        if joined in T.AD_COLUMNS:
+            return T.AD_COLUMNS[joined], j + 1
+    return None, i
+
+
+def _item_index(label: str) -> int | None:
+    label = _ITEM_NUMBERING.sub("", label)
+    for n, (pattern, _, _) in enumerate(T.AD_ITEMS):
+        if pattern.search(label):
+            return n
+    return None
+
+
+def read_active_disclosure(cells: list[Cell]) -> TableRead:
+    out = TableRead(data=[])
+    start = find_cell(cells, 0, lambda c: bool(_CLAUSE.match(c.key)) and len(c.key) < 30)
+    if start is None:
+        return out
+    i, end, clause, columns = start, start, None, []
+    in_header = False
+    while i < len(cells):
+        c = cells[i]
+        if c.kind != TEXT:
+            i += 1
+            continue
+        m = _CLAUSE.match(c.key)
+        if m and len(c.key) < 30:
+            clause, columns, in_header = T.clause_label(m.group(1)), [], True
+            end = i = i + 1
+            continue
+        if c.key == "信息内容":
+            in_header = True
+            end = i = i + 1
+            continue
+        if _APPS_START.search(c.key) or _HEADING.match(c.key) or is_prose(c):
+            break
+        if in_header:
+            column, nxt = _column_at(cells, i)
+            if column:
+                columns.append(column)
+                end = i = nxt
+                continue
+        in_header = False
+        j = _run(cells, i, (TEXT,))
+        if j - i > 3:                                 # not a row label: the table has ended
+            break
+        label = "".join(x.key for x in cells[i:j])
+        k = _run(cells, j, (NUM, BLANK))
+        if clause is None:
+            out.warnings.append(f"active_disclosure: row {label!r} outside any 第二十条 block; skipped")
+        elif not columns:
+            out.warnings.append(f"active_disclosure: {clause} has no recognised column headers; "
+                                f"row {label!r} left out")
+        else:
+            values, problem = place_values(cells[j:k], len(columns))
+            if problem:
+                out.warnings.append(f"active_disclosure: {clause} {label}: {problem}; values left null")
+                values = [None] * len(columns)
+            index = _item_index(label)
+            if index is None:
+                out.warnings.append(f"active_disclosure: unrecognised row label {label!r} kept as printed")
+            for column, value in zip(columns, values):
+                out.data.append({"clause": clause, "item": label, "column": column, "value": value,
+                                 "_item_index": index})
+        end = i = k
+    out.span(cells, start, end)
+    printed = {cell["column"] for cell in out.data}
+    if printed & T.AD_COLUMNS_2019_ONLY:
+        out.layout = "2019"
+    elif printed & T.AD_COLUMNS_2021_ONLY:
+        out.layout = "2021"
+    return out
+
+
+def finish_active_disclosure(rows: list[dict], fmt: str) -> list[dict]:
+    """Row labels normalised to the official wording of the detected format's template."""
+    use_2019 = fmt == "2019"
+    for row in rows:
+        index = row.pop("_item_index", None)
+        if index is not None:
+            row["item"] = T.AD_ITEMS[index][2 if use_2019 else 1]
+    return rows
+
+
+# --- 收到和处理政府信息公开申请情况 applications ------------------------------------------------------
+
+# All row definitions of both layouts in table order; 2019's single 其他处理 row sits where 2021's group is.
+_APP_ORDER = T.APPLICATION_ROWS["2021"][:20] + T.APPLICATION_ROWS["2019"][20:21] + T.APPLICATION_ROWS["2021"][20:]
+_APP_INDEX = {row.key: n for n, row in enumerate(_APP_ORDER)}
+
+
+def _rows_named(text: str, after: int) -> list[str]:
+    """Row keys named in a label text, in order, each later in the table than the one before."""
+    hits = []
+    for row in _APP_ORDER:
+        for m in row.pattern.finditer(text):
+            hits.append((m.start(), _APP_INDEX[row.key], row.key))
+    keys, last = [], after
+    for _, index, key in sorted(hits):
+        if index > last:
+            keys.append(key)
+            last = index
+    return keys
+
+
+def _integer_row(values, key, warnings):
+    clean = []
+    for col, v in zip(T.APPLICANT_COLUMNS, values):
+        if v is not None and (not float(v).is_integer() or v < 0):
+            warnings.append(f"applications.{key}.{col}: {v} is not a count; left null")
+            v = None
+        clean.append(None if v is None else int(v))
+    return dict(zip(T.APPLICANT_COLUMNS, clean))
+
+
+def read_applications(cells: list[Cell], start_at: int = 0) -> TableRead:
+    out = TableRead()
+    start = find_cell(cells, start_at, lambda c: bool(_APPS_START.search(c.key)) or (
+        len(c.key) <= 45 and not is_prose(c) and "本年新收" in c.key))
+    if start is None:
+        return out
+    found: dict[str, dict | None] = {}
+    last, i, end, buffer = -1, start, start, []
+    while i < len(cells):
+        c = cells[i]
+        if c.kind == TEXT:
+            if is_prose(c) or c.key == "行政复议" or (
+                    _HEADING.match(c.key) and not _rows_named(c.key, -1) and not _APP_GROUPS.search(c.key)):
+                break
+            buffer.append(c)
+            i += 1
+            continue
+        j = _run(cells, i, (NUM, BLANK))
+        keys = _rows_named("".join(x.key for x in buffer), last)
+        buffer = []
+        if not keys:
+            if last >= 0 and any(x.kind == NUM for x in cells[i:j]):
+                out.warnings.append(f"applications: values {[x.text for x in cells[i:j]]} follow no row label; "
+                                    f"ignored")
+            end = i = j
+            continue
+        for key in keys[:-1]:
+            found[key] = None
+        values, problem = place_values(cells[i:j], len(T.APPLICANT_COLUMNS))
+        if problem:
+            out.warnings.append(f"applications.{keys[-1]}: {problem}; row left null")
+            values = [None] * len(T.APPLICANT_COLUMNS)
+        found[keys[-1]] = _integer_row(values, keys[-1], out.warnings)
+        last = _APP_INDEX[keys[-1]]
+        end = i = j
+        if keys[-1] == "carried_forward":
+            break
+    for key in _rows_named("".join(x.key for x in buffer), last):   # labels after the last values
+        found[key] = None
+    if not found:
+        return out
+    out.span(cells, start, end)
+    has_2019_row = found.get("other") is not None
+    has_2021_rows = any(found.get(k) is not None for k in ("other_no_correction", "other_unpaid_fee",
+                                                           "other_other"))
+    if has_2019_row and has_2021_rows:
+        out.warnings.append("applications: both the 2019 其他处理 row and the 2021 sub-rows carry values")
+    out.layout = "2019" if has_2019_row and not has_2021_rows else "2021"
+    table = {}
+    for row in T.APPLICATION_ROWS[out.layout]:
+        if row.key not in found:
+            out.warnings.append(f"applications.{row.key}: row not found; left null")
+        elif found[row.key] is None:
+            out.warnings.append(f"applications.{row.key}: row shows no values; left null")
+        table[row.key] = found.get(row.key) or dict.fromkeys(T.APPLICANT_COLUMNS)
+    out.data = table
+    return out
+
+
+# --- 行政复议、行政诉讼 review and litigation ---------------------------------------------------------
+
+def read_review(cells: list[Cell], start_at: int = 0) -> TableRead:
+    out = TableRead()
+
+    def is_start(c: Cell) -> bool:
+        return c.key == "行政复议"
+
+    i = find_cell(cells, start_at, is_start)
+    while i is not None:
+        window = [x.key for x in cells[i + 1:i + 14] if x.kind == TEXT]
+        if any(k in ("行政诉讼", "结果维持", "维持") for k in window):
+            break
+        i = find_cell(cells, i + 1, is_start)
+    if i is None:
+        return out
+    start, values = i, []
+    while i < len(cells):
+        c = cells[i]
+        if c.kind == TEXT:
+            if values or is_prose(c) or not _REVIEW_WORDS.match(c.key):
+                break
+            i += 1
+            continue
+        j = _run(cells, i, (NUM, BLANK))
+        header_follows = j < len(cells) and cells[j].kind == TEXT and bool(_REVIEW_WORDS.match(cells[j].key))
+        if any(x.kind == NUM for x in cells[i:j]) or not header_follows:
+            values = cells[i:j]                # the data row (a run of blanks between headers is span filler)
+        i = j
+    out.span(cells, start, i)
+    ncols = len(T.REVIEW_GROUPS) * len(T.OUTCOME_COLUMNS)
+    placed, problem = place_values(values, ncols)
+    if problem or not values:
+        out.warnings.append(f"review_litigation: {problem or 'no values'}; table left null")
+        placed = [None] * ncols
+    table = {}
+    for g, group in enumerate(T.REVIEW_GROUPS):
+        row = {}
+        for k, col in enumerate(T.OUTCOME_COLUMNS):
+            v = placed[g * 5 + k]
+            if v is not None and (not float(v).is_integer() or v < 0):
+                out.warnings.append(f"review_litigation.{group}.{col}: {v} is not a count; left null")
+                v = None
+            row[col] = None if v is None else int(v)
+        table[group] = row
+    out.data = table
+    return out
+
+
+# --- 2008-2018 统计表 legacy --------------------------------------------------------------------------
+
+_LEGACY_HEAD = {"指标", "统计指标", "单位", "计量单位", "数量", "统计数", "数值", "统计数量", "数据"}
+
+
+def read_legacy(cells: list[Cell]) -> TableRead:
+    out = TableRead(data=[])
+
+    def is_start(c: Cell) -> bool:
+        return c.key in ("指标", "统计指标")
+
+    i = find_cell(cells, 0, is_start)
+    while i is not None and not any(x.key in ("单位", "计量单位") for x in cells[i + 1:i + 4]):
+        i = find_cell(cells, i + 1, is_start)
+    if i is None:
+        return out
+    start = i
+    while i < len(cells) and cells[i].key in _LEGACY_HEAD:
+        i += 1
+    section, end, pending = None, i, []
+    while i < len(cells):
+        c = cells[i]
+        if c.kind != TEXT:
+            i += 1
+            continue
+        if is_prose(c) or c.key in T.LEGACY_UNITS:
+            break
+        label, i = c.key, i + 1
+        after_label = i
+        unit, dash = None, False
+        if i < len(cells) and cells[i].kind == TEXT and cells[i].key in T.LEGACY_UNITS:
+            unit, i = cells[i].key, i + 1
+        elif i < len(cells) and cells[i].kind == BLANK and cells[i].text:      # "—": no unit
+            dash, i = True, i + 1
+        value = None
+        if i < len(cells) and cells[i].kind == NUM:
+            value, i = cells[i].value, i + 1
+        elif i < len(cells) and cells[i].kind == BLANK:
+            i += 1
+        if i == after_label:                         # no unit and no value: a row with blank cells, or
+            if len(pending) >= 2:                    # past the end of the table
+                break
+            pending.append((label, i))
+            continue
+        for blank_label, _ in pending:
+            out.data.append({"section": section, "indicator": blank_label, "unit": None, "value": None})
+        pending = []
+        end = i
+        if _HEADING.match(label) and unit is None and value is None:
+            section = label
+            continue
+        out.data.append({"section": None if _HEADING.match(label) else section, "indicator": label,
+                         "unit": unit, "value": value})
+        if _HEADING.match(label):
+            section = label
+    out.span(cells, start, end)
+    return out
