@@ -57,10 +57,12 @@ def decode(data: bytes, *, declared: str | None = None, override: str | None = N
             return data.decode(codec), codec
         except UnicodeDecodeError:
             continue
-    guess = chardet.detect(data[:65536])
+    guess = chardet.detect(data[:65536])          # right on Chinese pages, though with low confidence
     codec = _codec(guess.get("encoding"))
-    if not codec or (guess.get("confidence") or 0) < 0.2:
+    if not codec:
         raise UndecodableError("no text encoding fits these bytes")
-    if codec in ("gb2312", "gbk"):
-        codec = "gb18030"
-    return data.decode(codec, errors="replace"), codec
+    text = data.decode(codec, errors="replace")
+    bad = sum(1 for ch in text if ch == "\ufffd" or (ch < " " and ch not in "\t\n\r\f"))
+    if bad > max(8, len(text) // 100):
+        raise UndecodableError(f"not text: {bad} undecodable or control characters as {codec}")
+    return text, codec
