@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 
 from .encoding import UndecodableError, decode
-from .parser import parse
+from .extract import report_record
 
 
 class InputError(Exception):
@@ -30,7 +30,8 @@ def read_report_file(path: str | os.PathLike) -> str:
 
 
 def parse_file(path: str | os.PathLike) -> dict:
+    """The record for one file, through the same extraction as crawled pages."""
     text = read_report_file(path)
     suffix = Path(path).suffix.lower()
     content_type = "text/html" if suffix in (".html", ".htm", ".shtml", ".xhtml") else "text/plain"
-    return parse(text, path=str(path), content_type=content_type)
+    return report_record(text, path=str(path), content_type=content_type)

@@ -20,7 +20,7 @@ from .tables import (finish_active_disclosure, read_active_disclosure, read_appl
                      read_review)
 from . import templates as T
 
-__all__ = ["parse", "SOURCE_FIELDS"]
+__all__ = ["parse", "parse_document", "SOURCE_FIELDS"]
 
 SOURCE_FIELDS = ("url", "site", "fetched_at", "warc_file", "warc_offset", "warc_record_id", "payload_digest",
                  "path", "content_type")
@@ -72,14 +72,20 @@ def parse(content: str | bytes, *, charset: str | None = None, **source) -> dict
     source: provenance fields copied into record["source"] (url, site, fetched_at, path, …).
     charset: the encoding declared by the transport (HTTP header), tried first for bytes.
     """
-    warnings: list[str] = []
     text = _to_text(content, charset)
-    html_titles: list[str] = []
     if looks_like_html(text):
         doc = parse_html(text)
-        page_lines, body_lines, html_titles = doc.lines, doc.body or doc.lines, doc.titles
-    else:
-        page_lines = body_lines = text.split("\n")
+        return parse_document(doc.lines, doc.body, doc.titles, images=doc.images, **source)
+    lines = text.split("\n")
+    return parse_document(lines, lines, [], **source)
+
+
+def parse_document(page_lines: list[str], body_lines: list[str] | None, html_titles: list[str], *,
+                   images: int = 0, **source) -> dict:
+    """The parser proper, on lines: the whole page (for metadata) and the report body (None: the page)."""
+    warnings: list[str] = []
+    if body_lines is None:
+        body_lines = page_lines
     lines, script_normalized = _normalized_lines(body_lines)
     page = _normalized_lines(page_lines)[0] if page_lines is not body_lines else lines
     html_titles = [normalize_text(t)[0] for t in html_titles]
@@ -106,10 +112,17 @@ def parse(content: str | bytes, *, charset: str | None = None, **source) -> dict
     last_lines = sections[-1]["text"].split("\n")[-4:] if sections else []
     opening = (sections[0]["text"] if sections else preamble)[:400]
     agency = agency_from(title, body_text, last_lines, opening)
-    is_report = bool(title) or (bool(_REPORTISH.search(body_text)) and (
+    other_title = bool(html_titles) and not title        # the page has a title, and it is not a report's
+    is_report = bool(title) or (not other_title and bool(_REPORTISH.search(body_text)) and (
         bool(_REPORT_WORDS.search(body_text[:2000])) or len(sections) >= 3))
 
     fmt = _detect_format(ad, apps, review, legacy, year, is_report, warnings)
+    text_chars = len(re.sub(r"\s", "", body_text))
+    empty_report = fmt == "narrative" and text_chars < 100
+    if empty_report:
+        fmt = "unknown"
+        warnings.append(f"report {'published as images only' if images else 'page without report text'}"
+                        f" ({images} images, {text_chars} characters of text): nothing to parse")
     tables: dict = {}
     if fmt == "legacy":
         tables["legacy"] = legacy.data
@@ -127,10 +140,10 @@ def parse(content: str | bytes, *, charset: str | None = None, **source) -> dict
         for name in ("active_disclosure", "applications", "review_litigation"):
             if name not in tables:
                 warnings.append(f"{name}: table not found")
-    elif fmt == "unknown":
+    elif fmt == "unknown" and not empty_report:
         warnings.append("not recognised as a 政府信息公开工作年度报告: no report title, no statistics tables")
 
-    record = {
+    return {
         "title": title,
         "agency": agency,
         "region": region_from(agency, title, page_text),
@@ -142,9 +155,8 @@ def parse(content: str | bytes, *, charset: str | None = None, **source) -> dict
         "sections": sections,
         "preamble": preamble,
         "tables": tables,
-        "checks": run_checks(tables, apps.layout if fmt == "2021" or fmt == "2019" else None),
+        "checks": run_checks(tables, apps.layout if fmt in ("2021", "2019") else None),
         "warnings": warnings,
         "removed": cleaned.removed,
         "source": {name: source.get(name) for name in SOURCE_FIELDS},
     }
-    return record

@@ -26,6 +26,8 @@ class HtmlDoc:
     lines: list[str]                              # the whole page
     body: list[str] | None                        # the content container, when one was found
     titles: list[str] = field(default_factory=list)   # <meta ArticleTitle>, <h1>, <title>, best first
+    tables: list[list[str]] = field(default_factory=list)   # each data table's pipe rows, in page order
+    images: int = 0                               # <img> in the report body (image-only reports)
 
 
 def _text(el) -> str:
@@ -116,7 +118,8 @@ def _find_container(root):
     return None
 
 
-def parse_html(html: str) -> HtmlDoc:
+def parse_html(html: str, container: str | None = None) -> HtmlDoc:
+    """container: a CSS or XPath selector for the report body (a site's `content`); else the known ones."""
     try:
         root = lxml.html.document_fromstring(html)
     except (etree.ParserError, ValueError):
@@ -132,9 +135,19 @@ def parse_html(html: str) -> HtmlDoc:
     titles += [_text(t) for t in root.xpath("//title") if _text(t)]
     for head in root.xpath("//head"):
         head.getparent().remove(head)
-    container = _find_container(root)
-    body = element_lines(container) if container is not None else None
-    return HtmlDoc(element_lines(root), body, titles)
+    body_el = _select(root, container) if container else None
+    if body_el is None:
+        body_el = _find_container(root)
+    body = element_lines(body_el) if body_el is not None else None
+    tables = [table_lines(t) for t in root.iter("table") if _is_data_table(t)]
+    images = len((body_el if body_el is not None else root).xpath(".//img"))
+    return HtmlDoc(element_lines(root), body, titles, [t for t in tables if t], images)
+
+
+def _select(root, selector: str):
+    found = root.xpath(selector) if selector.startswith(("/", "./", "(")) else root.cssselect(selector)
+    found = [el for el in found if isinstance(getattr(el, "tag", None), str)]
+    return found[0] if found else None
 
 
 def looks_like_html(text: str) -> bool:

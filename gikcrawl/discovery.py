@@ -1,0 +1,178 @@
+"""Generic rules that find 公开年报 columns, list pages, report links and attachments (domain.md §3).
+
+Pure functions over a parsel Selector and the page URL, so they are tested offline. A site entry's
+selectors, when given, are used in addition to the generic rules.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urljoin, urlsplit
+
+from parsel import Selector
+
+from .sites import SiteConfig, is_xpath
+
+COLUMN_TEXT = re.compile(r"^(?:政府)?(?:信息)?公开年报$|^政府信息公开(?:工作)?年度报告$|^(?:部门|乡镇|街道)?(?:政府)?"
+                         r"信息公开年报$|^年度报告$|^公开年报$|^(?:19|20)\d{2}年(?:度)?(?:年报)?$")
+COLUMN_SLUG = re.compile(r"/(?:zfxxgknb|xxgknb|bmxxgknb|xzxxgknb|jdxxgknb|gknb\d*|ndbg|\d{4}nb|nb\d{4}|"
+                         r"zfxxgkndbg|xxgkndbg)(?:/|$|_|\.)", re.IGNORECASE)
+REPORT_TITLE = re.compile(r"年度报告|年报")
+REPORT_CONTEXT = re.compile(r"信息公开|政务公开|(?:19|20)\d{2}\s*年")
+REPORT_REJECT = re.compile(r"通知|关于(?:做好|印发|开展|报送|编制)|编制(?:和|与)?发布|解读|图解|问答|征集|要点|考核|"
+                           r"评估|意见|方案|目录|指南|统计年报|企业年报|年报公示|年报申报")
+PAGER_TEXT = re.compile(r"^(?:下一?页|下页|尾页|末页|>|>>|»|›|下一頁)$")
+PAGER_HREF = re.compile(r"(?:index|default|list)[_\-]\d+\.s?html?$|[?&](?:page|pageno|pagenum|cur_page|curpage|"
+                        r"pageindex|currpage|pn)=\d+", re.IGNORECASE)
+ATTACHMENT_EXT = ("pdf", "doc", "docx", "xls", "xlsx", "wps", "rtf", "et", "ofd")
+_ATTACHMENT = re.compile(r"\.(?:%s)(?:$|[?#])" % "|".join(ATTACHMENT_EXT), re.IGNORECASE)
+_INDEX_PAGE = re.compile(r"(?:/|/index(?:_\d+)?\.s?html?|/default\.s?html?|/list\.s?html?)$", re.IGNORECASE)
+_CREATE_PAGE = re.compile(r"createPageHTML\s*\(([^)]*)\)")
+_JS_VAR = r"(?:var\s+|let\s+|const\s+)?{name}\s*=\s*(\d+)"
+_DATAPROXY = re.compile(r"""["']?(/[^"'\s]*dataproxy\.jsp)["']?""")
+_DATAPROXY_PARAM = re.compile(r"""["']?(columnid|unitid|webid|path|webname|permissiontype|col|appid|"""
+                              r"""sourceContentType|perpage|proxyurl)["']?\s*[:=]\s*["']?([^"',}\s<]*)""")
+
+
+@dataclass(frozen=True)
+class Link:
+    url: str
+    text: str
+
+
+def _anchors(sel: Selector, base: str):
+    for a in sel.xpath("//a[@href]"):
+        href = (a.attrib.get("href") or "").strip()
+        if not href or href.startswith(("javascript:", "mailto:", "#", "tel:")):
+            continue
+        text = " ".join(" ".join(a.xpath(".//text()").getall()).split())
+        title = (a.attrib.get("title") or "").strip()
+        yield Link(urljoin(base, href).split("#")[0], title if len(title) > len(text) else text)
+
+
+def select_links(sel: Selector, base: str, selector: str) -> list[Link]:
+    """Links under a configured selector (CSS or XPath matching <a> elements or their containers)."""
+    nodes = sel.xpath(selector) if is_xpath(selector) else sel.css(selector)
+    out = []
+    for node in nodes:
+        anchors = [node] if getattr(node.root, "tag", None) == "a" else node.xpath(".//a[@href]")
+        for a in anchors:
+            href = (a.attrib.get("href") or "").strip()
+            if href and not href.startswith(("javascript:", "#")):
+                text = " ".join(" ".join(a.xpath(".//text()").getall()).split())
+                out.append(Link(urljoin(base, href).split("#")[0], a.attrib.get("title") or text))
+    return out
+
+
+def is_report_title(title: str) -> bool:
+    title = " ".join(title.split())
+    return bool(REPORT_TITLE.search(title) and REPORT_CONTEXT.search(title) and not REPORT_REJECT.search(title)
+                and 6 <= len(title) <= 120)
+
+
+def is_attachment_url(url: str) -> bool:
+    if _ATTACHMENT.search(urlsplit(url).path):
+        return True
+    return any(_ATTACHMENT.search(v) for _, v in parse_qsl(urlsplit(url).query))
+
+
+def column_links(sel: Selector, base: str, site: SiteConfig | None = None) -> list[Link]:
+    """Links to 公开年报 columns and their department/township sub-columns."""
+    found = select_links(sel, base, site.columns) if site and site.columns else []
+    base_dir = urlsplit(base).path.rsplit("/", 1)[0] + "/"
+    for link in _anchors(sel, base):
+        path = urlsplit(link.url).path
+        if is_attachment_url(link.url) or is_report_title(link.text):
+            continue
+        named = len(link.text) <= 24 and bool(COLUMN_TEXT.search(link.text))
+        slug = bool(COLUMN_SLUG.search(path)) and bool(_INDEX_PAGE.search(path) or "." not in path.rsplit("/", 1)[-1])
+        below = (path.startswith(base_dir) and path != urlsplit(base).path and bool(_INDEX_PAGE.search(path))
+                 and len(link.text) <= 24 and not PAGER_HREF.search(path) and base_dir != "/")
+        if named or slug or below:
+            found.append(link)
+    return found
+
+
+def _js_int(arg: str, script: str) -> int | None:
+    arg = arg.strip().strip("'\"")
+    if arg.isdigit():
+        return int(arg)
+    if re.fullmatch(r"[A-Za-z_$][\w$]*", arg):
+        m = re.search(_JS_VAR.format(name=re.escape(arg)), script)
+        return int(m.group(1)) if m else None
+    return None
+
+
+def create_page_urls(html: str, base: str) -> list[str]:
+    """List pages announced by TRS's inline createPageHTML(pageCount, current, "index", "html")."""
+    urls = []
+    for m in _CREATE_PAGE.finditer(html):
+        args = [a.strip() for a in m.group(1).split(",")]
+        strings = [a.strip("'\"") for a in args if a[:1] in "'\""]
+        numbers = [n for n in (_js_int(a, html) for a in args if a[:1] not in "'\"") if n is not None]
+        if not numbers or len(strings) < 2:
+            continue
+        count, (prefix, ext) = numbers[0], strings[-2:]
+        for n in range(0, min(count, 500)):
+            name = f"{prefix}.{ext}" if n == 0 else f"{prefix}_{n}.{ext}"
+            urls.append(urljoin(base, name))
+    return urls
+
+
+def pager_links(sel: Selector, base: str, site: SiteConfig | None = None) -> list[str]:
+    urls = [link.url for link in select_links(sel, base, site.next_page)] if site and site.next_page else []
+    for link in _anchors(sel, base):
+        if PAGER_TEXT.match(link.text) or PAGER_HREF.search(link.url):
+            urls.append(link.url)
+    urls += create_page_urls(sel.get() or "", base)
+    return urls
+
+
+def template_pages(template: str, base: str, count: int) -> list[str]:
+    return [urljoin(base, template.format(n=n)) for n in range(1, count)]
+
+
+def report_links(sel: Selector, base: str, site: SiteConfig | None = None) -> list[Link]:
+    """Links to report detail pages (and report attachments) by their titles."""
+    configured = select_links(sel, base, site.report_links) if site and site.report_links else []
+    out = list(configured)
+    for link in _anchors(sel, base):
+        verdict = site.title_ok(link.text) if site else None
+        if verdict is False:
+            continue
+        if verdict or is_report_title(link.text):
+            out.append(link)
+    return out
+
+
+def attachment_links(sel: Selector, base: str, site: SiteConfig | None = None) -> list[Link]:
+    out = select_links(sel, base, site.attachments) if site and site.attachments else []
+    out += [link for link in _anchors(sel, base) if is_attachment_url(link.url)]
+    return out
+
+
+@dataclass(frozen=True)
+class DataProxy:
+    url: str
+    params: dict
+    perpage: int
+
+
+def dataproxy(html: str, base: str) -> DataProxy | None:
+    """Hanweb JCMS lists served by POST /module/web/jpage/dataproxy.jsp (the page holds only the config)."""
+    m = _DATAPROXY.search(html)
+    if not m:
+        return None
+    params = {k: v for k, v in _DATAPROXY_PARAM.findall(html) if k not in ("perpage", "proxyurl")}
+    per = re.search(r"""perpage["']?\s*[:=]\s*["']?(\d+)""", html)
+    return DataProxy(urljoin(base, m.group(1)), params, int(per.group(1)) if per else 15)
+
+
+def dataproxy_records(xml: str, base: str) -> tuple[list[Link], int | None]:
+    """Links in a dataproxy answer and the total record count it announces."""
+    records = re.findall(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", xml, re.DOTALL)
+    links = []
+    for record in records:
+        links += list(_anchors(Selector(text=record), base))
+    total = re.search(r"<totalrecord>\s*(\d+)\s*</totalrecord>", xml)
+    return links, int(total.group(1)) if total else None

@@ -1,0 +1,61 @@
+"""Scrapy settings for gikcrawl. Everything here can be overridden with -s NAME=VALUE."""
+import gikcrawl.offline  # noqa: F401  (bundled public suffix list, no download)
+
+from gikcrawl import __version__
+
+BOT_NAME = "gikcrawl"
+SPIDER_MODULES = ["gikcrawl.spiders"]
+NEWSPIDER_MODULE = "gikcrawl.spiders"
+
+# gikcrawl's own settings
+SITES_CONFIG = None                 # path of sites.yaml; None: config/sites.yaml of this checkout
+ARCHIVE_DIR = "archive"             # WARCs, CDXJ index and catalog.sqlite
+GIKCRAWL_CONTACT = "gikcrawl operator (set GIKCRAWL_CONTACT)"   # who to call about this crawler
+
+USER_AGENT = f"gikcrawl/{__version__} (archival crawler for government annual reports; contact: {{contact}})"
+
+# Politeness for small government servers.
+ROBOTSTXT_OBEY = True               # default: obey; a site entry may set politeness.robotstxt_obey: false
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 60
+DOWNLOAD_MAXSIZE = 200 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 50 * 1024 * 1024
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+RETRY_BACKOFF_BASE = 2.0            # seconds; doubled per retry, Retry-After honoured
+RETRY_BACKOFF_MAX = 120.0
+
+# Every response reaches the spider, 4xx/5xx included: it counts them and never drops what it received.
+HTTPERROR_ALLOW_ALL = True
+
+# Only codings the archive tools can decode (warcio has no zstd and a broken brotli path).
+DEFAULT_REQUEST_HEADERS = {
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Accept-Language": "zh-CN,zh;q=0.9",
+    "Accept-Encoding": "gzip, deflate",
+}
+
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
+    "gikcrawl.middlewares.ContactUserAgentMiddleware": 500,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "gikcrawl.middlewares.BackoffRetryMiddleware": 550,
+}
+ITEM_PIPELINES = {
+    "gikcrawl.pipelines.CatalogPipeline": 800,
+}
+EXTENSIONS = {
+    "scrapy.extensions.telnet.TelnetConsole": None,
+}
+REMOTE_CONTROL_ENABLED = False      # no HTTP control port on a crawler of untrusted sites
+TELNETCONSOLE_ENABLED = False
+
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"
