@@ -17,8 +17,8 @@ COLUMN_TEXT = re.compile(r"^(?:政府)?(?:信息)?公开年报$|^政府信息公
                          r"信息公开年报$|^年度报告$|^公开年报$|^(?:19|20)\d{2}年(?:度)?(?:年报)?$")
 COLUMN_SLUG = re.compile(r"/(?:zfxxgknb|xxgknb|bmxxgknb|xzxxgknb|jdxxgknb|gknb\d*|ndbg|\d{4}nb|nb\d{4}|"
                          r"zfxxgkndbg|xxgkndbg)(?:/|$|_|\.)", re.IGNORECASE)
-REPORT_TITLE = re.compile(r"年度报告|年报")
-REPORT_CONTEXT = re.compile(r"信息公开|政务公开|(?:19|20)\d{2}\s*年")
+REPORT_TITLE = re.compile(r"年度报告|年报|(?:信息公开|政务公开)(?:工作)?报告")
+REPORT_YEAR = re.compile(r"(?:19|20)\d{2}|[〇○零一二三四五六七八九]{4}")
 REPORT_REJECT = re.compile(r"通知|关于(?:做好|印发|开展|报送|编制)|编制(?:和|与)?发布|解读|图解|问答|征集|要点|考核|"
                            r"评估|意见|方案|目录|指南|统计年报|企业年报|年报公示|年报申报")
 PAGER_TEXT = re.compile(r"^(?:下一?页|下页|尾页|末页|>|>>|»|›|下一頁)$")
@@ -66,7 +66,7 @@ def select_links(sel: Selector, base: str, selector: str) -> list[Link]:
 
 def is_report_title(title: str) -> bool:
     title = " ".join(title.split())
-    return bool(REPORT_TITLE.search(title) and REPORT_CONTEXT.search(title) and not REPORT_REJECT.search(title)
+    return bool(REPORT_TITLE.search(title) and REPORT_YEAR.search(title) and not REPORT_REJECT.search(title)
                 and 6 <= len(title) <= 120)
 
 

@@ -78,6 +78,9 @@ def report_record(body: bytes | str, *, content_type: str | bytes | None = None,
                   container: str | None = None, **source) -> dict:
     """The parser record for one response body (HTML or plain text)."""
     text = decode_body(body, content_type, encoding) if isinstance(body, bytes) else body
+    if isinstance(content_type, bytes):
+        content_type = content_type.decode("latin-1")
+    source["content_type"] = (content_type or "").split(";")[0].strip() or None
     if not looks_like_html(text):
         return parse(text, **source)
     doc = parse_html(text, container)

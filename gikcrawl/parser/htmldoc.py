@@ -131,7 +131,7 @@ def parse_html(html: str, container: str | None = None) -> HtmlDoc:
     for meta in root.xpath("//meta[@name='ArticleTitle' or @name='articletitle' or @property='og:title']"):
         if meta.get("content"):
             titles.append(" ".join(meta.get("content").split()))
-    titles += [_text(h) for h in root.xpath("//h1|//h2") if _text(h)]
+    titles += [_text(h) for h in root.xpath("//h1") if _text(h)]
     titles += [_text(t) for t in root.xpath("//title") if _text(t)]
     for head in root.xpath("//head"):
         head.getparent().remove(head)

@@ -53,11 +53,18 @@ def find_title_line(lines: list[str], limit: int) -> int | None:
     return None
 
 
+_NOT_A_REPORT = re.compile(r"解读|通知|图解|问答|答记者问")
+
+
 def title_from(lines: list[str], title_text: str | None, html_titles: list[str]) -> str | None:
+    """The report title: the page's own title fields first, then the text. None when the page's main
+    title is that of a notice or an explanation (解读) about a report."""
     for t in html_titles:
         for part in [t] + _TITLE_SPLIT.split(t):
             if is_report_title(part):
                 return squash(part)
+    if html_titles and _NOT_A_REPORT.search(html_titles[0]):
+        return None
     for line in lines:
         m = _NAME_FIELD.match(line.strip())
         if m and is_report_title(m.group(1)):

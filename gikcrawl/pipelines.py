@@ -1,0 +1,75 @@
+"""Item pipelines: every parsed report into the catalog, every fetch recorded as it happens."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from scrapy import signals
+
+from . import signals as gk_signals
+from .catalog import Catalog
+from .digest import sha1_digest
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+class CatalogPipeline:
+    """Writes ARCHIVE_DIR/catalog.sqlite: a fetches row per response or failure, a reports row per item."""
+
+    COMMIT_EVERY = 50
+
+    def __init__(self, archive_dir: str, stats):
+        self.path = Path(archive_dir) / "catalog.sqlite"
+        self.stats = stats
+        self.catalog: Catalog | None = None
+        self.pending = 0
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        o = cls(crawler.settings.get("ARCHIVE_DIR", "archive"), crawler.stats)
+        crawler.signals.connect(o.response_received, signal=signals.response_received)
+        crawler.signals.connect(o.fetch_failed, signal=gk_signals.fetch_failed)
+        return o
+
+    def open_spider(self, spider=None):
+        self.catalog = Catalog(self.path)
+
+    def close_spider(self, spider=None):
+        if self.catalog:
+            self.catalog.close()
+
+    def _written(self):
+        self.pending += 1
+        if self.pending >= self.COMMIT_EVERY:
+            self.catalog.commit()
+            self.pending = 0
+
+    def response_received(self, response, request, spider):
+        if self.catalog is None:
+            return
+        warc = request.meta.get("warc") or {}
+        self.catalog.add_fetch(
+            url=response.url, site=request.meta.get("site"), kind=request.meta.get("kind", "other"),
+            status=response.status, error=None if response.status < 400 else f"http_{response.status}",
+            fetched_at=warc.get("date") or utc_now(),
+            content_type=(response.headers.get(b"Content-Type") or b"").decode("latin-1") or None,
+            length=len(response.body), payload_digest=warc.get("payload_digest") or sha1_digest(response.body),
+            warc_file=warc.get("file"), warc_offset=warc.get("offset"), warc_record_id=warc.get("record_id"),
+            referer=request.meta.get("referer_page"))
+        self._written()
+
+    def fetch_failed(self, request, failure, spider):
+        if self.catalog is None:
+            return
+        self.catalog.add_fetch(url=request.url, site=request.meta.get("site"), kind=request.meta.get("kind"),
+                               status=None, error=failure.type.__name__ if failure.type else str(failure.value),
+                               fetched_at=utc_now(), referer=request.meta.get("referer_page"))
+        self._written()
+
+    def process_item(self, item, spider=None):
+        if self.catalog is not None and isinstance(item, dict) and "tables" in item:
+            self.catalog.add_report(item)
+            self._written()
+        return item

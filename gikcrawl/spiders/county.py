@@ -1,0 +1,200 @@
+"""The one generic spider: `scrapy crawl county -a site=KEY` (or site=a,b or site=all).
+
+From each site's start URLs it follows 公开年报 columns, their sub-columns and list pages, report links and
+attachments (gikcrawl.discovery), parses every report page with the shared parser (gikcrawl.extract) and
+yields one item per report: the parser's record with its source. Pages that fail are counted by cause in
+the stats and logged; every response received reaches a callback (HTTPERROR_ALLOW_ALL).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from urllib.parse import urlencode
+
+import scrapy
+from parsel import Selector
+
+from .. import discovery
+from .. import signals as gk_signals
+from ..extract import decode_body, report_record
+from ..encoding import UndecodableError
+from ..sites import SiteConfigError, load_sites
+
+_HTML_TYPES = (b"text/html", b"application/xhtml", b"text/xml", b"application/xml", b"text/plain")
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+class CountySpider(scrapy.Spider):
+    name = "county"
+
+    def __init__(self, site: str | None = None, start_urls: str | None = None, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not site:
+            raise ValueError("the county spider needs -a site=KEY (KEY, KEY1,KEY2 or all)")
+        self.site_spec = site
+        self.start_override = [u.strip() for u in start_urls.split(",")] if start_urls else None
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        sites_file = load_sites(crawler.settings.get("SITES_CONFIG"))
+        spider.sites = {s.key: s for s in sites_file.select(spider.site_spec)}
+        spider.sites_digest = sites_file.digest
+        spider.allowed_domains = sorted({d.split(":")[0] for s in spider.sites.values() for d in s.allowed_domains})
+        if spider.start_override and len(spider.sites) != 1:
+            raise SiteConfigError("-a start_urls=… needs exactly one site")
+        slots = dict(crawler.settings.getdict("DOWNLOAD_SLOTS"))
+        for site in spider.sites.values():
+            p = site.politeness
+            if "download_delay" in p or "concurrency" in p:
+                slots[site.key] = {"delay": p.get("download_delay", crawler.settings.getfloat("DOWNLOAD_DELAY")),
+                                   "concurrency": p.get("concurrency",
+                                                        crawler.settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"))}
+        if not crawler.settings.frozen:
+            crawler.settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
+        return spider
+
+    # --- requests ------------------------------------------------------------------------------------
+
+    def request(self, url: str, site, kind: str, *, referer: str | None = None, text: str = "",
+                in_column: bool = False, **kw) -> scrapy.Request | None:
+        if not site.allows(url):
+            self.crawler.stats.inc_value("gikcrawl/offsite_links")
+            return None
+        meta = {"site": site.key, "kind": kind, "referer_page": referer, "link_text": text,
+                "in_column": in_column}
+        if site.politeness.get("robotstxt_obey") is False:
+            meta["dont_obey_robotstxt"] = True
+        if "download_delay" in site.politeness or "concurrency" in site.politeness:
+            meta["download_slot"] = site.key
+        cls = kw.pop("cls", scrapy.Request)
+        return cls(url, callback=kw.pop("callback", self.parse_page), errback=self.on_error, meta=meta, **kw)
+
+    async def start(self):
+        for site in self.sites.values():
+            for url in self.start_override or site.start_urls:
+                in_column = bool(discovery.COLUMN_SLUG.search(url))
+                req = self.request(url, site, "list", in_column=in_column)
+                if req is not None:
+                    yield req
+
+    def on_error(self, failure):
+        request = failure.request
+        cause = failure.type.__name__ if failure.type else "unknown"
+        self.crawler.stats.inc_value(f"gikcrawl/failures/{cause}")
+        self.logger.warning("fetch failed (%s): %s [%s]", cause, request.url, request.meta.get("kind"))
+        self.crawler.signals.send_catch_log(gk_signals.fetch_failed, request=request, failure=failure,
+                                            spider=self)
+
+    # --- callbacks -----------------------------------------------------------------------------------
+
+    def parse_page(self, response):
+        site = self.sites[response.meta["site"]]
+        kind = response.meta["kind"]
+        stats = self.crawler.stats
+        stats.inc_value(f"gikcrawl/pages/{kind}")
+        if response.status >= 400:
+            stats.inc_value(f"gikcrawl/failures/http_{response.status}")
+            self.logger.warning("HTTP %s for %s [%s]", response.status, response.url, kind)
+            return
+        content_type = response.headers.get(b"Content-Type") or b""
+        if kind == "attachment" or (content_type and not content_type.lower().startswith(_HTML_TYPES)):
+            stats.inc_value("gikcrawl/attachments")
+            return
+        try:
+            text = decode_body(response.body, content_type, site.encoding)
+        except UndecodableError as e:
+            stats.inc_value("gikcrawl/failures/undecodable")
+            self.logger.warning("cannot decode %s: %s", response.url, e)
+            return
+        sel = Selector(text=text)
+        if kind == "report":
+            yield from self.handle_report(response, site, text, sel, content_type)
+        else:
+            yield from self.follow_lists(response, site, text, sel)
+
+    def handle_report(self, response, site, text, sel, content_type):
+        stats = self.crawler.stats
+        warc = response.meta.get("warc") or {}
+        record = report_record(text, container=site.content, url=response.url, site=site.key,
+                               fetched_at=warc.get("date") or _now(), content_type=content_type,
+                               warc_file=warc.get("file"), warc_offset=warc.get("offset"),
+                               warc_record_id=warc.get("record_id"), payload_digest=warc.get("payload_digest"))
+        for link in discovery.attachment_links(sel, response.url, site):
+            req = self.request(link.url, site, "attachment", referer=response.url, text=link.text)
+            if req is not None:
+                yield req
+        if record["title"] is None and record["format"] == "unknown":
+            if len(discovery.report_links(sel, response.url, site)) >= 2:   # a year sub-column, not a report
+                yield from self.follow_lists(response, site, text, sel)
+            else:
+                stats.inc_value("gikcrawl/reports/not_a_report")
+                self.logger.info("not a report: %s", response.url)
+            return
+        stats.inc_value("gikcrawl/reports/parsed")
+        stats.inc_value(f"gikcrawl/reports/format/{record['format']}")
+        if any(not c["ok"] for c in record["checks"]):
+            stats.inc_value("gikcrawl/reports/checks_failed")
+        yield record
+
+    def follow_lists(self, response, site, text, sel):
+        in_column = response.meta.get("in_column") or bool(discovery.COLUMN_SLUG.search(response.url))
+        base = response.url
+        for link in discovery.report_links(sel, base, site):
+            kind = "attachment" if discovery.is_attachment_url(link.url) else "report"
+            req = self.request(link.url, site, kind, referer=base, text=link.text)
+            if req is not None:
+                yield req
+        for link in discovery.column_links(sel, base, site):
+            req = self.request(link.url, site, "list", referer=base, text=link.text, in_column=True)
+            if req is not None:
+                yield req
+        if in_column:
+            for url in discovery.pager_links(sel, base, site):
+                req = self.request(url, site, "list", referer=base, in_column=True)
+                if req is not None:
+                    yield req
+            if site.page_template:
+                yield from self.template_pages(response, site)
+        proxy = discovery.dataproxy(text, base)
+        if proxy is not None:
+            yield self.dataproxy_request(proxy, site, base, 1)
+
+    def template_pages(self, response, site):
+        """index_{n}.html pages: the next one is asked for as long as pages answer with report links."""
+        n = response.meta.get("page_n", 0) + 1
+        req = self.request(response.urljoin(site.page_template.format(n=n)), site, "list", referer=response.url,
+                           in_column=True)
+        if req is not None:
+            req.meta["page_n"] = n
+            yield req
+
+    def dataproxy_request(self, proxy, site, referer, start):
+        end = start + proxy.perpage * 3 - 1
+        url = f"{proxy.url}?{urlencode({'startrecord': start, 'endrecord': end, 'perpage': proxy.perpage})}"
+        req = self.request(url, site, "list", referer=referer, cls=scrapy.FormRequest, formdata=proxy.params,
+                           callback=self.parse_dataproxy, in_column=True)
+        if req is not None:
+            req.meta.update(proxy=proxy, proxy_end=end)
+        return req
+
+    def parse_dataproxy(self, response):
+        site = self.sites[response.meta["site"]]
+        self.crawler.stats.inc_value("gikcrawl/pages/dataproxy")
+        if response.status >= 400:
+            self.crawler.stats.inc_value(f"gikcrawl/failures/http_{response.status}")
+            return
+        links, total = discovery.dataproxy_records(decode_body(response.body, response.headers.get(b"Content-Type")),
+                                                   response.url)
+        for link in links:
+            if discovery.is_report_title(link.text) or site.title_ok(link.text):
+                req = self.request(link.url, site, "report", referer=response.url, text=link.text)
+                if req is not None:
+                    yield req
+        end = response.meta["proxy_end"]
+        if total is not None and end < total:
+            req = self.dataproxy_request(response.meta["proxy"], site, response.url, end + 1)
+            if req is not None:
+                yield req
