@@ -22,6 +22,11 @@ def cmd_parse(args) -> int:
     return 1 if failed else 0
 
 
+def cmd_demo(args) -> int:
+    from .demo import run_demo
+    return run_demo(args.out, verbose=args.verbose)
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="gikcrawl", description=__doc__)
     ap.add_argument("--version", action="version", version=f"gikcrawl {__version__}")
@@ -31,6 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("-o", "--output", metavar="OUT.jsonl", help="write here instead of standard output")
     p.set_defaults(func=cmd_parse)
+
+    p = sub.add_parser("demo", help="crawl, archive and parse the bundled demo site (offline)")
+    p.add_argument("--out", default="archive", help="archive directory (default: ./archive)")
+    p.add_argument("-v", "--verbose", action="store_true", help="Scrapy's log on the terminal")
+    p.set_defaults(func=cmd_demo)
     return ap
 
 

@@ -159,13 +159,24 @@ class DataProxy:
 
 
 def dataproxy(html: str, base: str) -> DataProxy | None:
-    """Hanweb JCMS lists served by POST /module/web/jpage/dataproxy.jsp (the page holds only the config)."""
+    """Hanweb JCMS lists served by POST /module/web/jpage/dataproxy.jsp (the page holds only the config).
+
+    The form parameters come from the query string of the <nextgroup> link or of a `params: '…'` string,
+    else from object-literal pairs (columnid: 1234, unitid: …).
+    """
     m = _DATAPROXY.search(html)
     if not m:
         return None
-    params = {k: v for k, v in _DATAPROXY_PARAM.findall(html) if k not in ("perpage", "proxyurl")}
-    per = re.search(r"""perpage["']?\s*[:=]\s*["']?(\d+)""", html)
-    return DataProxy(urljoin(base, m.group(1)), params, int(per.group(1)) if per else 15)
+    params: dict[str, str] = {}
+    for query in re.findall(r"dataproxy\.jsp\?([^\"'<>\s]+)", html) + re.findall(
+            r"""params["']?\s*:\s*["']([^"']+=[^"']*)["']""", html):
+        params.update(parse_qsl(query.replace("&amp;", "&"), keep_blank_values=True))
+    if not params:
+        params = dict(_DATAPROXY_PARAM.findall(html))
+    for name in ("perpage", "perPage", "proxyurl", "startrecord", "endrecord", "page"):
+        params.pop(name, None)
+    per = re.search(r"""perpage["']?\s*[:=]\s*["']?(\d+)""", html, re.IGNORECASE)
+    return DataProxy(urljoin(base, m.group(1).split("?")[0]), params, int(per.group(1)) if per else 15)
 
 
 def dataproxy_records(xml: str, base: str) -> tuple[list[Link], int | None]:

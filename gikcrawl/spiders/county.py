@@ -84,7 +84,8 @@ class CountySpider(scrapy.Spider):
         request = failure.request
         cause = failure.type.__name__ if failure.type else "unknown"
         self.crawler.stats.inc_value(f"gikcrawl/failures/{cause}")
-        self.logger.warning("fetch failed (%s): %s [%s]", cause, request.url, request.meta.get("kind"))
+        self.logger.warning("fetch failed (%s: %s): %s [%s]", cause, failure.value, request.url,
+                            request.meta.get("kind"))
         self.crawler.signals.send_catch_log(gk_signals.fetch_failed, request=request, failure=failure,
                                             spider=self)
 
@@ -140,9 +141,13 @@ class CountySpider(scrapy.Spider):
         yield record
 
     def follow_lists(self, response, site, text, sel):
-        in_column = response.meta.get("in_column") or bool(discovery.COLUMN_SLUG.search(response.url))
         base = response.url
-        for link in discovery.report_links(sel, base, site):
+        reports = discovery.report_links(sel, base, site)
+        # a 公开年报 column: reached as one, named like one, or listing reports; only there are pagers and
+        # sub-columns followed (elsewhere they would lead through the whole site)
+        in_column = (response.meta.get("in_column") or bool(discovery.COLUMN_SLUG.search(base))
+                     or len(reports) >= 2)
+        for link in reports:
             kind = "attachment" if discovery.is_attachment_url(link.url) else "report"
             req = self.request(link.url, site, kind, referer=base, text=link.text)
             if req is not None:
@@ -177,7 +182,7 @@ class CountySpider(scrapy.Spider):
         req = self.request(url, site, "list", referer=referer, cls=scrapy.FormRequest, formdata=proxy.params,
                            callback=self.parse_dataproxy, in_column=True)
         if req is not None:
-            req.meta.update(proxy=proxy, proxy_end=end)
+            req.meta.update(dataproxy=proxy, dataproxy_end=end)
         return req
 
     def parse_dataproxy(self, response):
@@ -193,8 +198,8 @@ class CountySpider(scrapy.Spider):
                 req = self.request(link.url, site, "report", referer=response.url, text=link.text)
                 if req is not None:
                     yield req
-        end = response.meta["proxy_end"]
+        end = response.meta["dataproxy_end"]
         if total is not None and end < total:
-            req = self.dataproxy_request(response.meta["proxy"], site, response.url, end + 1)
+            req = self.dataproxy_request(response.meta["dataproxy"], site, response.url, end + 1)
             if req is not None:
                 yield req

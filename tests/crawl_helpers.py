@@ -1,0 +1,50 @@
+"""Running `scrapy crawl county` against replica sites, and comparing items with the replicas' truth."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import ROOT, assert_valid
+
+FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "RETRY_BACKOFF_BASE=0",
+        "-s", "LOG_LEVEL=INFO"]
+
+
+def write_sites(path: Path, entries: dict) -> Path:
+    import yaml
+    path.write_text(yaml.safe_dump({"sites": entries}, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def minimal_entry(server, site) -> dict:
+    return {"name": f"replica {site.key}", "start_urls": [server.url(site, site.start_path)],
+            "allowed_domains": ["127.0.0.1"]}
+
+
+def crawl(tmp_path: Path, sites_yaml: Path, site_spec: str, *extra: str) -> tuple[list[dict], str]:
+    out = tmp_path / "items.jsonl"
+    cmd = [sys.executable, "-m", "scrapy", "crawl", "county", "-a", f"site={site_spec}",
+           "-s", f"SITES_CONFIG={sites_yaml}", "-s", f"ARCHIVE_DIR={tmp_path / 'archive'}", *FAST, *extra,
+           "-O", str(out)]
+    run = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    items = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines() if line.strip()]
+    for item in items:
+        assert_valid(item)
+    return items, run.stderr
+
+
+def by_path(items, server) -> dict:
+    out = {}
+    for item in items:
+        url = item["source"]["url"]
+        assert url.startswith(server.base_url), url
+        assert url[len(server.base_url):] not in out, f"{url} emitted twice"
+        out[url[len(server.base_url):]] = item
+    return out
+
+
+def assert_matches_truth(item: dict, truth) -> None:
+    for key in ("title", "agency", "region", "year", "published", "index_no", "format"):
+        assert item[key] == getattr(truth, key), (key, item[key], getattr(truth, key), item["source"]["url"])
+    assert item["tables"] == truth.tables, item["source"]["url"]
