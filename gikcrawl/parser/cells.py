@@ -28,6 +28,7 @@ class Cell:
     line: int                 # index of the line it came from
     value: float | int | None = None
     piped: bool = False       # came from a pipe row: an empty cell there is a real (or spanned) cell
+    pos: int = 0              # index of the cell within its line
 
     @property
     def key(self) -> str:
@@ -77,9 +78,31 @@ def cells_of(lines: list[str], start: int = 0, end: int | None = None) -> list[C
     out: list[Cell] = []
     for i in range(start, end):
         texts, piped = split_line(lines[i])
-        for t in texts:
-            out.append(make_cell(t, i, piped))
+        for pos, t in enumerate(texts):
+            cell = make_cell(t, i, piped)
+            cell.pos = pos
+            out.append(cell)
     return out
+
+
+def row_cells(cells: list[Cell], label: Cell, values: list[Cell], ncols: int,
+              positions: list[int] | None = None) -> list[Cell]:
+    """The value cells of the row a label starts.
+
+    When the label sits in a pipe row that holds at least ncols more cells, the row is one line of a grid
+    (trafilatura's shape: a spanned cell's text in its first grid cell, empty cells after it). The data
+    columns are then found by position: at the header cells' positions when the caller knows them, else
+    the last ncols cells (a label's span comes before the data).
+    """
+    if label.piped:
+        same_line = [c for c in values if c.line == label.line]
+        if len(same_line) >= ncols:
+            if positions and len(positions) == ncols:
+                at = {c.pos: c for c in same_line}
+                if all(p in at for p in positions):
+                    return [at[p] for p in positions]
+            return same_line[-ncols:]
+    return values
 
 
 def place_values(cells: list[Cell], ncols: int):

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from . import templates as T
-from .cells import BLANK, NUM, TEXT, Cell, place_values
+from .cells import BLANK, NUM, TEXT, Cell, place_values, row_cells
 
 _HEADING = re.compile(r"^[一二三四五六七八九十]{1,3}、")
 _CLAUSE = re.compile(r"^第二十条第?\(?([一二三四五六七八九十]{1,2})\)?项")
@@ -82,7 +82,7 @@ def read_active_disclosure(cells: list[Cell]) -> TableRead:
     start = find_cell(cells, 0, lambda c: bool(_CLAUSE.match(c.key)) and len(c.key) < 30)
     if start is None:
         return out
-    i, end, clause, columns = start, start, None, []
+    i, end, clause, columns, positions = start, start, None, [], []
     in_header = False
     while i < len(cells):
         c = cells[i]
@@ -91,7 +91,7 @@ def read_active_disclosure(cells: list[Cell]) -> TableRead:
             continue
         m = _CLAUSE.match(c.key)
         if m and len(c.key) < 30:
-            clause, columns, in_header = T.clause_label(m.group(1)), [], True
+            clause, columns, positions, in_header = T.clause_label(m.group(1)), [], [], True
             end = i = i + 1
             continue
         if c.key == "信息内容":
@@ -104,6 +104,7 @@ def read_active_disclosure(cells: list[Cell]) -> TableRead:
             column, nxt = _column_at(cells, i)
             if column:
                 columns.append(column)
+                positions.append(c.pos if c.piped and nxt == i + 1 else -1)
                 end = i = nxt
                 continue
         in_header = False
@@ -118,7 +119,8 @@ def read_active_disclosure(cells: list[Cell]) -> TableRead:
             out.warnings.append(f"active_disclosure: {clause} has no recognised column headers; "
                                 f"row {label!r} left out")
         else:
-            values, problem = place_values(cells[j:k], len(columns))
+            values, problem = place_values(row_cells(cells, cells[j - 1], cells[j:k], len(columns), positions),
+                                           len(columns))
             if problem:
                 out.warnings.append(f"active_disclosure: {clause} {label}: {problem}; values left null")
                 values = [None] * len(columns)
@@ -207,7 +209,8 @@ def read_applications(cells: list[Cell], start_at: int = 0) -> TableRead:
             continue
         for key in keys[:-1]:
             found[key] = None
-        values, problem = place_values(cells[i:j], len(T.APPLICANT_COLUMNS))
+        ncols = len(T.APPLICANT_COLUMNS)
+        values, problem = place_values(row_cells(cells, cells[i - 1], cells[i:j], ncols), ncols)
         if problem:
             out.warnings.append(f"applications.{keys[-1]}: {problem}; row left null")
             values = [None] * len(T.APPLICANT_COLUMNS)

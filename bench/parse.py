@@ -1,0 +1,79 @@
+"""Parser throughput on synthetic reports: ``python bench/parse.py [--n 1000] [--seed 0]``.
+
+Generates a corpus with ``gikcrawl.fixtures.reportgen.make_corpus``, renders every report to text
+(one-cell-per-line and trafilatura pipe rows, alternately) and to a whole HTML page, then times
+``gikcrawl.parser.parse(content)`` over all texts and over all pages on one core (plain loop,
+``time.perf_counter``) after a short warm-up. As a baseline the same run times ``lxml.html.fromstring``
+over the HTML pages; the ratio says how much the parser costs on top of building the tree.
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import sys
+import time
+import traceback
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def timed(fn, items) -> tuple[float, int, str | None]:
+    """Seconds for fn over items; failures are counted (and the first one kept), not fatal."""
+    errors, first = 0, None
+    start = time.perf_counter()
+    for item in items:
+        try:
+            fn(item)
+        except Exception:  # noqa: BLE001 - a benchmark reports failures, it does not stop on them
+            errors += 1
+            first = first or traceback.format_exc(limit=3)
+    return time.perf_counter() - start, errors, first
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=1000, help="reports in the corpus (default 1000)")
+    ap.add_argument("--seed", type=int, default=0, help="corpus seed (default 0)")
+    ap.add_argument("--warmup", type=int, default=20, help="documents of each kind parsed before timing")
+    args = ap.parse_args(argv)
+
+    import lxml.html
+
+    from gikcrawl.fixtures.reportgen import make_corpus, render_html, render_pipe_rows, render_text_cells
+    from gikcrawl.parser import parse
+
+    start = time.perf_counter()
+    corpus = make_corpus(args.n, args.seed)
+    texts = [(render_text_cells if i % 2 == 0 else render_pipe_rows)(t) for i, t in enumerate(corpus)]
+    pages = [render_html(t) for t in corpus]
+    made = time.perf_counter() - start
+    formats = collections.Counter(t.format for t in corpus)
+    mb = lambda docs: sum(len(d.encode("utf-8")) for d in docs) / 1e6  # noqa: E731
+    print(f"corpus: {len(corpus)} reports ({', '.join(f'{k} {v}' for k, v in sorted(formats.items()))}); "
+          f"text {mb(texts):.1f} MB, html {mb(pages):.1f} MB; generated in {made:.1f} s")
+
+    for doc in texts[:args.warmup] + pages[:args.warmup]:
+        try:
+            parse(doc)
+        except Exception:  # noqa: BLE001 - counted in the timed run below
+            pass
+    for page in pages[:args.warmup]:
+        lxml.html.fromstring(page)
+
+    t_text, e_text, first_text = timed(parse, texts)
+    t_html, e_html, first_html = timed(parse, pages)
+    t_lxml, _, _ = timed(lxml.html.fromstring, pages)
+
+    print(f"text: {len(texts)} reports in {t_text:.2f} s -> {len(texts) / t_text:,.1f} reports/s ({e_text} errors)")
+    print(f"html: {len(pages)} reports in {t_html:.2f} s -> {len(pages) / t_html:,.1f} reports/s ({e_html} errors)")
+    print(f"lxml.html.fromstring only: {len(pages)} pages in {t_lxml:.2f} s -> {len(pages) / t_lxml:,.1f} pages/s")
+    print(f"html parse / lxml-only ratio: {t_html / t_lxml:.1f}x")
+    for kind, first in (("text", first_text), ("html", first_html)):
+        if first:
+            print(f"first {kind} error:\n{first}", file=sys.stderr)
+    return 1 if e_text or e_html else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
