@@ -14,7 +14,7 @@ from .chrome import clean_lines
 from .htmldoc import looks_like_html, parse_html
 from .metadata import (agency_from, find_title_line, index_no_from, published_from, region_from, title_from,
                        year_from)
-from .normalize import clean_line, normalize_text
+from .normalize import normalize_text
 from .sections import heading_number, split_sections
 from .tables import (finish_active_disclosure, read_active_disclosure, read_applications, read_legacy,
                      read_review)
@@ -30,7 +30,7 @@ _REPORT_WORDS = re.compile(r"年度报告|年报|工作报告")
 
 def _normalized_lines(lines: list[str]) -> tuple[list[str], bool]:
     text, converted = normalize_text("\n".join(lines))
-    return [clean_line(line) for line in text.split("\n")], converted
+    return [line.strip() for line in text.split("\n")], converted
 
 
 def _to_text(content: str | bytes, charset: str | None) -> str:

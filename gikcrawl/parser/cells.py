@@ -21,7 +21,7 @@ _BLANK_MARKS = {"", "—", "——", "-", "--", "/", "无", "空", "－", "―",
 _ALL_NUMBERS = re.compile(r"^[+\-]?\d+(?:\.\d+)?(?:\s+[+\-]?\d+(?:\.\d+)?)+$")
 
 
-@dataclass
+@dataclass(slots=True)
 class Cell:
     kind: str                 # NUM, BLANK or TEXT
     text: str                 # as printed (whitespace collapsed)
@@ -29,16 +29,16 @@ class Cell:
     value: float | int | None = None
     piped: bool = False       # came from a pipe row: an empty cell there is a real (or spanned) cell
     pos: int = 0              # index of the cell within its line
-
-    @property
-    def key(self) -> str:
-        """The text with all whitespace removed, for label matching."""
-        return squash(self.text)
+    key: str = ""             # the text with all whitespace removed, for label matching
 
 
 def parse_number(text: str):
     """'12' → 12, '160.5964万元' → 160.5964, '+3' → 3, '-1' → -1, '1,234' → 1234; None if not a number."""
-    m = _NUMBER.match(squash(text))
+    return _number(squash(text))
+
+
+def _number(key: str):
+    m = _NUMBER.match(key)
     if not m:
         return None
     digits = m.group("int").replace(",", "") + (m.group("frac") or "")
@@ -48,14 +48,15 @@ def parse_number(text: str):
     return value
 
 
-def make_cell(text: str, line: int, piped: bool) -> Cell:
-    text = " ".join(text.split())
-    if squash(text) in _BLANK_MARKS:
-        return Cell(BLANK, text, line, None, piped)
-    value = parse_number(text)
+def make_cell(text: str, line: int, piped: bool, pos: int = 0) -> Cell:
+    words = text.split()
+    text, key = " ".join(words), "".join(words)
+    if key in _BLANK_MARKS:
+        return Cell(BLANK, text, line, None, piped, pos, key)
+    value = _number(key) if key[:1].isdigit() or key[:1] in "+-−" else None
     if value is not None:
-        return Cell(NUM, text, line, value, piped)
-    return Cell(TEXT, text, line, None, piped)
+        return Cell(NUM, text, line, value, piped, pos, key)
+    return Cell(TEXT, text, line, None, piped, pos, key)
 
 
 def split_line(line: str) -> tuple[list[str], bool]:
@@ -79,9 +80,7 @@ def cells_of(lines: list[str], start: int = 0, end: int | None = None) -> list[C
     for i in range(start, end):
         texts, piped = split_line(lines[i])
         for pos, t in enumerate(texts):
-            cell = make_cell(t, i, piped)
-            cell.pos = pos
-            out.append(cell)
+            out.append(make_cell(t, i, piped, pos))
     return out
 
 

@@ -48,14 +48,16 @@ def is_metadata_line(line: str) -> bool:
     return bool(_METADATA_LINE.match(line))
 
 
+_INLINE_SPAM = re.compile("|".join(f"(?:{p.pattern})" for p in (_GAMBLING, _KEYWORD_TOKEN, _PINYIN)),
+                         re.IGNORECASE)
+
+
 def clean_inline(line: str, removed: list[str]) -> str:
-    for pattern, what in ((_GAMBLING, "gambling brand"), (_KEYWORD_TOKEN, "keyword token"),
-                          (_PINYIN, "pinyin annotation")):
-        def cut(m, what=what):
-            removed.append(f"{m.group(0)}")
-            return ""
-        line = pattern.sub(cut, line)
-    return line
+    """Cut gambling brands, stray keyword tokens and pinyin annotations out of a line."""
+    def cut(m):
+        removed.append(m.group(0))
+        return ""
+    return _INLINE_SPAM.sub(cut, line)
 
 
 def clean_lines(lines: list[str], keep_from: int = 0) -> Cleaned:

@@ -76,7 +76,7 @@ def table_lines(table) -> list[str]:
     return lines
 
 
-def _walk(el, out: list[str], buf: list[str]) -> None:
+def _walk(el, out: list[str], buf: list[str], tables: dict) -> None:
     def flush():
         text = " ".join("".join(buf).split())
         if text:
@@ -86,24 +86,27 @@ def _walk(el, out: list[str], buf: list[str]) -> None:
     tag = el.tag if isinstance(el.tag, str) else ""
     if tag == "table" and _is_data_table(el):
         flush()
-        out.extend(table_lines(el))
+        if el not in tables:
+            tables[el] = table_lines(el)
+        out.extend(tables[el])
     else:
         if tag in _BLOCK or tag == "br":
             flush()
         if el.text and tag:
             buf.append(el.text)
         for child in el:
-            _walk(child, out, buf)
+            _walk(child, out, buf, tables)
         if tag in _BLOCK:
             flush()
     if el.tail:
         buf.append(el.tail)
 
 
-def element_lines(root) -> list[str]:
+def element_lines(root, tables: dict | None = None) -> list[str]:
+    """Lines of text under an element; tables: a cache of data tables' lines, filled as they are met."""
     out: list[str] = []
     buf: list[str] = []
-    _walk(root, out, buf)
+    _walk(root, out, buf, {} if tables is None else tables)
     text = " ".join("".join(buf).split())
     if text:
         out.append(text)
@@ -138,10 +141,11 @@ def parse_html(html: str, container: str | None = None) -> HtmlDoc:
     body_el = _select(root, container) if container else None
     if body_el is None:
         body_el = _find_container(root)
-    body = element_lines(body_el) if body_el is not None else None
-    tables = [table_lines(t) for t in root.iter("table") if _is_data_table(t)]
+    cache: dict = {}
+    page = element_lines(root, cache)
+    body = element_lines(body_el, cache) if body_el is not None else None
     images = len((body_el if body_el is not None else root).xpath(".//img"))
-    return HtmlDoc(element_lines(root), body, titles, [t for t in tables if t], images)
+    return HtmlDoc(page, body, titles, [lines for lines in cache.values() if lines], images)
 
 
 def _select(root, selector: str):

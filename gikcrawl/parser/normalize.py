@@ -49,6 +49,7 @@ def squash(text: str) -> str:
 
 
 def normalize_text(text: str) -> tuple[str, bool]:
-    """NFKC, then simplified script. Returns (text, script_normalized)."""
+    """NFKC, then simplified script, horizontal whitespace runs collapsed. Returns (text, script_normalized)."""
     text = nfkc(text.replace("\r\n", "\n").replace("\r", "\n"))
-    return to_simplified(text)
+    text, converted = to_simplified(text)
+    return _SPACES.sub(" ", text), converted

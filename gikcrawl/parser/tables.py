@@ -157,16 +157,16 @@ _APP_ORDER = T.APPLICATION_ROWS["2021"][:20] + T.APPLICATION_ROWS["2019"][20:21]
 _APP_INDEX = {row.key: n for n, row in enumerate(_APP_ORDER)}
 
 
+_ROW_NAMES = re.compile("|".join(f"(?P<{row.key}>{row.pattern.pattern})" for row in _APP_ORDER))
+
+
 def _rows_named(text: str, after: int) -> list[str]:
     """Row keys named in a label text, in order, each later in the table than the one before."""
-    hits = []
-    for row in _APP_ORDER:
-        for m in row.pattern.finditer(text):
-            hits.append((m.start(), _APP_INDEX[row.key], row.key))
     keys, last = [], after
-    for _, index, key in sorted(hits):
+    for m in _ROW_NAMES.finditer(text):
+        index = _APP_INDEX[m.lastgroup]
         if index > last:
-            keys.append(key)
+            keys.append(m.lastgroup)
             last = index
     return keys
 
