@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN     = $(VENV)/bin
 SHARED ?= ../shared
 
-.PHONY: install demo test bench clean
+.PHONY: install demo seeds test bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 install: $(VENV)/.installed
 
 demo: install
+	$(BIN)/gikcrawl demo --out archive
+
+seeds: install
+	mkdir -p out
 	$(BIN)/gikcrawl parse $(SHARED)/seeds/*.txt -o out/seeds.jsonl
 	$(BIN)/python $(SHARED)/tools/score.py out/seeds.jsonl $(SHARED)/seeds/expected
 
@@ -25,6 +29,7 @@ test: install
 
 bench: install
 	$(BIN)/python bench/parse.py
+	$(BIN)/python bench/crawl.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis

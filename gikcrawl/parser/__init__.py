@@ -14,7 +14,7 @@ from .chrome import clean_lines
 from .htmldoc import looks_like_html, parse_html
 from .metadata import (agency_from, find_title_line, index_no_from, published_from, region_from, title_from,
                        year_from)
-from .normalize import normalize_text
+from .normalize import normalize_text, to_simplified
 from .sections import heading_number, split_sections
 from .tables import (finish_active_disclosure, read_active_disclosure, read_applications, read_legacy,
                      read_review)
@@ -88,7 +88,7 @@ def parse_document(page_lines: list[str], body_lines: list[str] | None, html_tit
         body_lines = page_lines
     lines, script_normalized = _normalized_lines(body_lines)
     page = _normalized_lines(page_lines)[0] if page_lines is not body_lines else lines
-    html_titles = [normalize_text(t)[0] for t in html_titles]
+    html_titles = [to_simplified(normalize_text(t)[0], force=script_normalized)[0] for t in html_titles]
 
     first_heading = next((i for i, line in enumerate(lines) if heading_number(line) is not None), len(lines))
     title_line = find_title_line(lines, min(first_heading, 80))
@@ -155,7 +155,8 @@ def parse_document(page_lines: list[str], body_lines: list[str] | None, html_tit
         "sections": sections,
         "preamble": preamble,
         "tables": tables,
-        "checks": run_checks(tables, apps.layout if fmt in ("2021", "2019") else None),
+        "checks": run_checks(tables, apps.layout if fmt in ("2021", "2019") else None,
+                             {"applications": apps.unknown, "review_litigation": review.unknown}),
         "warnings": warnings,
         "removed": cleaned.removed,
         "source": {name: source.get(name) for name in SOURCE_FIELDS},

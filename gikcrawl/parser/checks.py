@@ -23,33 +23,46 @@ def _sum(values):
     return None if any(v is None for v in values) else sum(values)
 
 
-def _check(rule, pairs, out):
+def _check(rule, pairs, out, blanks_counted=False):
     evaluated, failed = _failures(pairs)
     if evaluated:
         detail = "; ".join(failed) if failed else f"{evaluated} comparisons hold"
+        if blanks_counted:
+            detail += " (blank cells counted as 0)"
         out.append({"rule": rule, "ok": not failed, "detail": detail})
 
 
-def run_checks(tables: dict, layout: str | None) -> list[dict]:
+def run_checks(tables: dict, layout: str | None, unknown: dict | None = None) -> list[dict]:
+    """unknown: table name → row keys whose values could not be read (not evaluable). Other null cells
+    were printed blank and count as 0."""
+    unknown = unknown or {}
     out: list[dict] = []
     apps = tables.get("applications")
     if apps:
-        rows = apps
-        get = lambda key, col: (rows.get(key) or {}).get(col)
+        skip = unknown.get("applications", set())
+        blanks = any(v is None for key, row in apps.items() if key not in skip for v in row.values())
+
+        def get(key, col):
+            if key in skip:
+                return None
+            return (apps.get(key) or {}).get(col) or 0
+
         _check("applications_balance", [
             (col, _sum([get("new_requests", col), get("carried_over", col)]),
              _sum([get("results_total", col), get("carried_forward", col)]))
-            for col in T.APPLICANT_COLUMNS], out)
+            for col in T.APPLICANT_COLUMNS], out, blanks)
         _check("applications_row_totals", [
-            (key, _sum(get(key, c) for c in _APPLICANTS), get(key, "total")) for key in rows], out)
-        result_keys = [r.key for r in T.APPLICATION_ROWS[layout or "2021"] if r.result and r.key in rows]
+            (key, _sum(get(key, c) for c in _APPLICANTS), get(key, "total")) for key in apps], out, blanks)
+        result_keys = [r.key for r in T.APPLICATION_ROWS[layout or "2021"] if r.result and r.key in apps]
         _check("applications_results_total", [
             (col, _sum(get(k, col) for k in result_keys), get("results_total", col))
-            for col in T.APPLICANT_COLUMNS], out)
+            for col in T.APPLICANT_COLUMNS], out, blanks)
     review = tables.get("review_litigation")
-    if review:
+    if review and not unknown.get("review_litigation"):
         for group, rule in zip(T.REVIEW_GROUPS, ("review_total", "litigation_direct_total",
                                                  "litigation_after_review_total")):
             row = review.get(group) or {}
-            _check(rule, [(group, _sum(row.get(c) for c in T.OUTCOME_COLUMNS[:-1]), row.get("total"))], out)
+            blanks = any(v is None for v in row.values())
+            values = {c: row.get(c) or 0 for c in T.OUTCOME_COLUMNS}
+            _check(rule, [(group, sum(values[c] for c in T.OUTCOME_COLUMNS[:-1]), values["total"])], out, blanks)
     return out

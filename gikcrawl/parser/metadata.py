@@ -14,7 +14,7 @@ from .normalize import squash
 _TITLE = re.compile(r"^.{0,70}?(?:政府信息公开|政务公开|信息公开).{0,24}?(?:年度报告|年报)(?:\(.{1,12}\))?$")
 _TITLE_SPLIT = re.compile(r"\s*[_|｜]\s*|\s+[-—]+\s+")
 _NAV = re.compile(r"上一篇|下一篇|上一条|下一条|当前位置|首页\s*>")
-_NAME_FIELD = re.compile(r"^\|?\s*(?:名\s*称|标\s*题)\s*[:：|]?\s*(.+?)\s*\|?$")
+_NAME_FIELD = re.compile(r"^\|?\s*(?:名\s*称|标\s*题)[\s:：|]*(.+?)[\s|]*$")
 _YEAR_IN_TITLE = re.compile(r"((?:19|20)\d{2})\s*年")
 _CN_YEAR = re.compile(r"([〇○零一二三四五六七八九]{4})\s*年")
 _CN_DIGITS = str.maketrans("〇○零一二三四五六七八九", "00012345678" + "9")

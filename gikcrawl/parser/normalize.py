@@ -22,15 +22,18 @@ def nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
-def to_simplified(text: str) -> tuple[str, bool]:
+def to_simplified(text: str, force: bool = False) -> tuple[str, bool]:
     """Convert traditional characters (and a bad converter's artifacts like 方麵) to simplified.
 
     Returns the text and whether it was converted. Simplified text passes through unchanged; a few
-    scattered conversions in a simplified text (variant characters) do not count as traditional script.
+    scattered conversions in a simplified text (variant characters) do not count as traditional script,
+    unless force (a short text, e.g. a title, from a page already found to be traditional).
     """
     converted = _t2s().convert(text)
     if converted == text:
         return text, False
+    if force:
+        return converted, True
     changed = sum(1 for a, b in zip(text, converted) if a != b)
     cjk = len(_CJK.findall(text)) or 1
     if changed >= 5 and changed / cjk > 0.005:

@@ -28,6 +28,7 @@ class TableRead:
     last_line: int | None = None
     warnings: list[str] = field(default_factory=list)
     layout: str | None = None          # "2021" / "2019" where the table tells
+    unknown: set = field(default_factory=set)   # rows left null because their values could not be read
 
     def span(self, cells: list[Cell], start: int, end: int) -> None:
         """Record the line span of cells[start:end]."""
@@ -77,6 +78,28 @@ def _item_index(label: str) -> int | None:
     return None
 
 
+def _split_labels(keys: list[str]) -> list[str]:
+    """Consecutive label cells → row labels: a cell that names a known row on its own starts a new row
+    when the label gathered so far also names one (rows with blank cells leave no cells in text)."""
+    labels: list[str] = []
+    for key in keys:
+        if labels and _item_index(key) is not None and _item_index(labels[-1]) is not None:
+            labels.append(key)
+        elif labels:
+            labels[-1] += key
+        else:
+            labels.append(key)
+    return labels
+
+
+def _add_ad_row(out: TableRead, clause: str, label: str, columns: list[str], values: list) -> None:
+    index = _item_index(label)
+    if index is None:
+        out.warnings.append(f"active_disclosure: unrecognised row label {label!r} kept as printed")
+    for column, value in zip(columns, values):
+        out.data.append({"clause": clause, "item": label, "column": column, "value": value, "_item_index": index})
+
+
 def read_active_disclosure(cells: list[Cell]) -> TableRead:
     out = TableRead(data=[])
     start = find_cell(cells, 0, lambda c: bool(_CLAUSE.match(c.key)) and len(c.key) < 30)
@@ -111,25 +134,23 @@ def read_active_disclosure(cells: list[Cell]) -> TableRead:
         j = _run(cells, i, (TEXT,))
         if j - i > 3:                                 # not a row label: the table has ended
             break
-        label = "".join(x.key for x in cells[i:j])
+        labels = _split_labels([x.key for x in cells[i:j]])
         k = _run(cells, j, (NUM, BLANK))
         if clause is None:
-            out.warnings.append(f"active_disclosure: row {label!r} outside any 第二十条 block; skipped")
+            out.warnings.append(f"active_disclosure: row {labels[-1]!r} outside any 第二十条 block; skipped")
         elif not columns:
             out.warnings.append(f"active_disclosure: {clause} has no recognised column headers; "
-                                f"row {label!r} left out")
+                                f"row {labels[-1]!r} left out")
         else:
+            for label in labels[:-1]:              # a row label straight after another: its cells are blank
+                out.warnings.append(f"active_disclosure: {clause} {label}: row shows no values; left null")
+                _add_ad_row(out, clause, label, columns, [None] * len(columns))
             values, problem = place_values(row_cells(cells, cells[j - 1], cells[j:k], len(columns), positions),
                                            len(columns))
             if problem:
-                out.warnings.append(f"active_disclosure: {clause} {label}: {problem}; values left null")
+                out.warnings.append(f"active_disclosure: {clause} {labels[-1]}: {problem}; values left null")
                 values = [None] * len(columns)
-            index = _item_index(label)
-            if index is None:
-                out.warnings.append(f"active_disclosure: unrecognised row label {label!r} kept as printed")
-            for column, value in zip(columns, values):
-                out.data.append({"clause": clause, "item": label, "column": column, "value": value,
-                                 "_item_index": index})
+            _add_ad_row(out, clause, labels[-1], columns, values)
         end = i = k
     out.span(cells, start, end)
     printed = {cell["column"] for cell in out.data}
@@ -213,6 +234,7 @@ def read_applications(cells: list[Cell], start_at: int = 0) -> TableRead:
         values, problem = place_values(row_cells(cells, cells[i - 1], cells[i:j], ncols), ncols)
         if problem:
             out.warnings.append(f"applications.{keys[-1]}: {problem}; row left null")
+            out.unknown.add(keys[-1])
             values = [None] * len(T.APPLICANT_COLUMNS)
         found[keys[-1]] = _integer_row(values, keys[-1], out.warnings)
         last = _APP_INDEX[keys[-1]]
@@ -234,8 +256,10 @@ def read_applications(cells: list[Cell], start_at: int = 0) -> TableRead:
     for row in T.APPLICATION_ROWS[out.layout]:
         if row.key not in found:
             out.warnings.append(f"applications.{row.key}: row not found; left null")
+            out.unknown.add(row.key)
         elif found[row.key] is None:
             out.warnings.append(f"applications.{row.key}: row shows no values; left null")
+            out.unknown.add(row.key)
         table[row.key] = found.get(row.key) or dict.fromkeys(T.APPLICANT_COLUMNS)
     out.data = table
     return out
@@ -275,6 +299,7 @@ def read_review(cells: list[Cell], start_at: int = 0) -> TableRead:
     placed, problem = place_values(values, ncols)
     if problem or not values:
         out.warnings.append(f"review_litigation: {problem or 'no values'}; table left null")
+        out.unknown.update(T.REVIEW_GROUPS)
         placed = [None] * ncols
     table = {}
     for g, group in enumerate(T.REVIEW_GROUPS):
