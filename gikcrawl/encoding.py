@@ -35,9 +35,9 @@ def declared_charset(data: bytes) -> str | None:
 def decode(data: bytes, *, declared: str | None = None, override: str | None = None) -> tuple[str, str]:
     """Decode bytes; returns (text, encoding used).
 
-    Order: an explicit override; a BOM; the declared charset (HTTP header, then meta tag) if the bytes
-    decode strictly under it; UTF-8 if they decode strictly; otherwise chardet's guess. A GBK page whose
-    meta tag says utf-8 therefore comes out right.
+    Order: an explicit override; a BOM; UTF-8 if the bytes decode strictly; the declared charset (HTTP
+    header, then meta tag) if they decode strictly under it; otherwise chardet's guess. A GBK page whose
+    meta tag says utf-8 therefore comes out right, and so does a UTF-8 page served as gbk.
     """
     if override:
         return data.decode(_codec(override) or override, errors="replace"), override
@@ -48,7 +48,9 @@ def decode(data: bytes, *, declared: str | None = None, override: str | None = N
     if b"\x00" in data[:4096]:
         raise UndecodableError("binary data (NUL bytes), not text")
     tried = []
-    for name in (declared, declared_charset(data), "utf-8"):
+    # UTF-8 first: bytes of another encoding almost never decode as UTF-8, while UTF-8 bytes often
+    # decode "cleanly" as GB18030 mojibake.
+    for name in ("utf-8", declared, declared_charset(data)):
         codec = _codec(name)
         if not codec or codec in tried:
             continue

@@ -1,0 +1,81 @@
+"""Politeness and failure handling: robots.txt per site, retries with backoff, the contact User-Agent,
+failures counted by cause."""
+import pytest
+
+from gikcrawl.fixtures.replica import Page, ReplicaServer, build_site
+from gikcrawl.middlewares import BackoffRetryMiddleware, retry_after_seconds
+
+from crawl_helpers import by_path, crawl, minimal_entry, write_sites
+
+
+@pytest.fixture
+def trs():
+    site = build_site("trs", seed=4)
+    with ReplicaServer(site) as server:
+        yield server, site
+
+
+def test_robots_disallow_is_obeyed_by_default_and_can_be_overridden_per_site(trs, tmp_path):
+    server, site = trs
+    server.robots = Page(200, {"Content-Type": "text/plain"}, b"User-agent: *\nDisallow: /\n")
+    entry = minimal_entry(server, site)
+    items, log = crawl(tmp_path / "obey", write_sites(tmp_path / "a.yaml", {site.key: entry}), site.key)
+    assert items == [] and "robotstxt/forbidden" in log
+    fetched = [p for _, p in server.access_log]
+    assert fetched == ["/robots.txt"]
+    entry["politeness"] = {"robotstxt_obey": False}
+    items, _ = crawl(tmp_path / "ignore", write_sites(tmp_path / "b.yaml", {site.key: entry}), site.key)
+    assert len(items) == len(site.reports)
+
+
+def test_server_errors_are_retried_with_backoff_and_counted(trs, tmp_path):
+    server, site = trs
+    flaky = next(p for p, t in site.reports.items() if t)
+    page, calls = site.pages[flaky], []
+
+    def answer(method, query, data):
+        calls.append(method)
+        return page if len(calls) > 2 else Page(503, {"Content-Type": "text/html", "Retry-After": "0"}, b"busy")
+
+    site.handlers[flaky] = answer
+    items, log = crawl(tmp_path, write_sites(tmp_path / "s.yaml", {site.key: minimal_entry(server, site)}), site.key,
+                       "-s", "GIKCRAWL_CONTACT=archive-team@example.org")
+    assert len(calls) == 3 and flaky in by_path(items, server)
+    assert "'retry/count': 2" in log and "'gikcrawl/failures/http_404': 1" in log
+
+
+def test_backoff_delays():
+    class S(dict):
+        def getbool(self, k, d=None): return True
+        def getint(self, k, d=None): return {"RETRY_TIMES": 3, "RETRY_PRIORITY_ADJUST": -1}.get(k, 0)
+        def getlist(self, k, d=None): return [503] if k == "RETRY_HTTP_CODES" else []
+        def getfloat(self, k, d=None): return {"RETRY_BACKOFF_BASE": 2.0, "RETRY_BACKOFF_MAX": 10.0}[k]
+
+    mw = BackoffRetryMiddleware(S(RETRY_GIVE_UP_LOG_LEVEL="ERROR"))
+
+    class R:
+        def __init__(self, n): self.meta = {"retry_times": n}
+
+    assert [mw._delay(R(n), None) for n in (1, 2, 3, 4)] == [2.0, 4.0, 8.0, 10.0]
+    assert mw._delay(R(1), 30.0) == 10.0 and mw._delay(R(3), 0.5) == 0.5
+    assert retry_after_seconds(b"7") == 7.0 and retry_after_seconds(b"soon") is None
+    assert retry_after_seconds(b"Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+
+
+def test_user_agent_names_the_contact(trs, tmp_path):
+    server, site = trs
+    seen = []
+    import gikcrawl.fixtures.replica as replica
+    original = replica._Handler.do_GET
+
+    def spy(handler):
+        seen.append(handler.headers.get("User-Agent"))
+        return original(handler)
+
+    replica._Handler.do_GET = spy
+    try:
+        crawl(tmp_path, write_sites(tmp_path / "s.yaml", {site.key: minimal_entry(server, site)}), site.key,
+              "-s", "GIKCRAWL_CONTACT=archive-team@example.org", "-s", "CLOSESPIDER_PAGECOUNT=3")
+    finally:
+        replica._Handler.do_GET = original
+    assert seen and all("gikcrawl/" in ua and "archive-team@example.org" in ua for ua in seen)
