@@ -27,6 +27,21 @@ def cmd_demo(args) -> int:
     return run_demo(args.out, verbose=args.verbose)
 
 
+def cmd_warc_verify(args) -> int:
+    from .archive.verify import verify, warc_files
+
+    files = warc_files(args.paths)
+    if not files:
+        print("gikcrawl warc verify: no WARC files found", file=sys.stderr)
+        return 2
+    bad = 0
+    for path in files:
+        verdict = verify(path, repair=args.repair)
+        print(verdict.line())
+        bad += not verdict.ok
+    return 1 if bad else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="gikcrawl", description=__doc__)
     ap.add_argument("--version", action="version", version=f"gikcrawl {__version__}")
@@ -41,6 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="archive", help="archive directory (default: ./archive)")
     p.add_argument("-v", "--verbose", action="store_true", help="Scrapy's log on the terminal")
     p.set_defaults(func=cmd_demo)
+
+    warc = sub.add_parser("warc", help="WARC tools").add_subparsers(dest="warc_command", required=True)
+    p = warc.add_parser("verify", help="check WARC files: digests, records, structure; one line per file")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="WARC files or directories")
+    p.add_argument("--repair", action="store_true",
+                   help="cut off an incomplete trailing record (a killed crawl) and rewrite the CDXJ index")
+    p.set_defaults(func=cmd_warc_verify)
     return ap
 
 

@@ -27,7 +27,7 @@ def run_demo(out: str | Path = "archive", verbose: bool = False) -> int:
     failures = {k.rsplit("/", 1)[-1]: v for k, v in stats.items() if k.startswith("gikcrawl/failures/")}
     print(f"pages fetched:   {stats.get('downloader/response_count', 0)}")
     print(f"report pages:    {stats.get('gikcrawl/pages/report', 0)}")
-    print(f"reports parsed:  {stats.get('gikcrawl/reports/parsed', 0)}"
+    print(f"reports found:   {stats.get('gikcrawl/reports/parsed', 0)}"
           f"  (formats: {', '.join(f'{k.rsplit(chr(47), 1)[-1]} {v}' for k, v in sorted(stats.items()) if k.startswith('gikcrawl/reports/format/'))})")
     print(f"checks failed:   {stats.get('gikcrawl/reports/checks_failed', 0)} reports")
     print(f"not reports:     {stats.get('gikcrawl/reports/not_a_report', 0)} pages skipped")

@@ -29,7 +29,10 @@ class CatalogPipeline:
     @classmethod
     def from_crawler(cls, crawler):
         o = cls(crawler.settings.get("ARCHIVE_DIR", "archive"), crawler.stats)
-        crawler.signals.connect(o.response_received, signal=signals.response_received)
+        # with the archive on, a row per archived response (robots.txt too); else per response received
+        archived = crawler.settings.getbool("WARC_ENABLED", True)
+        crawler.signals.connect(o.response_received,
+                                signal=gk_signals.response_archived if archived else signals.response_received)
         crawler.signals.connect(o.fetch_failed, signal=gk_signals.fetch_failed)
         return o
 
@@ -51,7 +54,8 @@ class CatalogPipeline:
             return
         warc = request.meta.get("warc") or {}
         self.catalog.add_fetch(
-            url=response.url, site=request.meta.get("site"), kind=request.meta.get("kind", "other"),
+            url=response.url, site=request.meta.get("site"),
+            kind=request.meta.get("kind") or ("robots" if response.url.endswith("/robots.txt") else "other"),
             status=response.status, error=None if response.status < 400 else f"http_{response.status}",
             fetched_at=warc.get("date") or utc_now(),
             content_type=(response.headers.get(b"Content-Type") or b"").decode("latin-1") or None,

@@ -12,6 +12,12 @@ SITES_CONFIG = None                 # path of sites.yaml; None: config/sites.yam
 ARCHIVE_DIR = "archive"             # WARCs, CDXJ index and catalog.sqlite
 GIKCRAWL_CONTACT = "gikcrawl operator (set GIKCRAWL_CONTACT)"   # who to call about this crawler
 
+# WARC archive (gikcrawl/archive/)
+WARC_ENABLED = True
+WARC_MAX_SIZE = 1024 * 1024 * 1024  # bytes; a new file is started past this size
+WARC_GZIP_LEVEL = 6
+WARC_WORKER_ID = None               # put in file names when several workers share an archive directory
+
 USER_AGENT = f"gikcrawl/{__version__} (archival crawler for government annual reports; contact: {{contact}})"
 
 # Politeness for small government servers.
@@ -47,6 +53,9 @@ DOWNLOADER_MIDDLEWARES = {
     "gikcrawl.middlewares.ContactUserAgentMiddleware": 500,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "gikcrawl.middlewares.BackoffRetryMiddleware": 550,
+    # next to the downloader: sees requests as sent and responses as received (before redirects and
+    # content decoding); see gikcrawl/archive/middleware.py
+    "gikcrawl.archive.middleware.WarcArchiveMiddleware": 950,
 }
 ITEM_PIPELINES = {
     "gikcrawl.pipelines.CatalogPipeline": 800,

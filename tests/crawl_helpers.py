@@ -21,6 +21,20 @@ def minimal_entry(server, site) -> dict:
             "allowed_domains": ["127.0.0.1"]}
 
 
+def assert_provenance(items: list[dict], archive: Path) -> None:
+    """Every item's (warc_file, warc_offset) opens the response record of its URL."""
+    from warcio.archiveiterator import ArchiveIterator
+    for item in items:
+        src = item["source"]
+        with open(archive / src["warc_file"], "rb") as f:
+            f.seek(src["warc_offset"])
+            rec = next(iter(ArchiveIterator(f)))
+        assert rec.rec_type == "response" and rec.rec_headers.get_header("WARC-Target-URI") == src["url"]
+        assert rec.rec_headers.get_header("WARC-Record-ID") == src["warc_record_id"]
+        assert rec.rec_headers.get_header("WARC-Payload-Digest") == src["payload_digest"]
+        assert rec.rec_headers.get_header("WARC-Date") == src["fetched_at"]
+
+
 def crawl(tmp_path: Path, sites_yaml: Path, site_spec: str, *extra: str) -> tuple[list[dict], str]:
     out = tmp_path / "items.jsonl"
     cmd = [sys.executable, "-m", "scrapy", "crawl", "county", "-a", f"site={site_spec}",
@@ -31,6 +45,8 @@ def crawl(tmp_path: Path, sites_yaml: Path, site_spec: str, *extra: str) -> tupl
     items = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines() if line.strip()]
     for item in items:
         assert_valid(item)
+    if "WARC_ENABLED=False" not in extra:
+        assert_provenance(items, tmp_path / "archive")
     return items, run.stderr
 
 

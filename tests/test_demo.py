@@ -24,6 +24,6 @@ def test_demo_crawls_archives_and_parses_the_bundled_site(tmp_path):
             assert record["format"] == "unknown" and record["warnings"]
         else:
             assert (record["title"], record["year"], record["tables"]) == (truth.title, truth.year, truth.tables)
-    assert f"reports parsed:  {len(records)}" in run.stdout
+    assert f"reports found:   {len(records)}" in run.stdout
     db = sqlite3.connect(out / "catalog.sqlite")
     assert db.execute("SELECT COUNT(*) FROM reports").fetchone()[0] == len(records)

@@ -56,6 +56,10 @@ class CountySpider(scrapy.Spider):
             crawler.settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
         return spider
 
+    def site_for_url(self, url: str) -> str | None:
+        """The key of the first crawled site whose domains hold url (robots.txt has no site in its meta)."""
+        return next((key for key, site in self.sites.items() if site.allows(url)), None)
+
     # --- requests ------------------------------------------------------------------------------------
 
     def request(self, url: str, site, kind: str, *, referer: str | None = None, text: str = "",
