@@ -1,9 +1,10 @@
-"""Crawl benchmark: the county spider on a ~2,000-page local replica, against a plain Scrapy spider
-crawling the same pages in the same run.
+"""Crawl benchmark: the county spider on a ~2,000-page local replica with archiving on and off, against a
+plain Scrapy spider crawling the same pages, all in the same run.
 
     python bench/crawl.py [--pages 2000] [--concurrency 8]
 
-Prints pages/s and peak RSS of each crawl (each in its own process) and the ratio gikcrawl ÷ plain.
+Prints pages/s and peak RSS of each crawl (each in its own process), the ratio archiving on ÷ off and
+the ratio gikcrawl ÷ plain Scrapy.
 Both run with the same concurrency and no download delay (a local server); the county spider also
 decodes, parses every report and writes the catalog and the feed.
 """
@@ -60,16 +61,19 @@ def main() -> int:
         plain = run(["runspider", str(ROOT / "bench" / "plain_spider.py"), "-a", f"start={start}",
                      "-a", f"lists={lists}"], server,
                     common + ["-s", "TELNETCONSOLE_ENABLED=False"])
-        county = run(["crawl", "county", "-a", f"site={site.key}"], server,
-                     common + ["-s", f"SITES_CONFIG={sites_yaml}", "-s", f"ARCHIVE_DIR={tmp}/archive",
-                               "-O", f"{tmp}/reports.jsonl"])
+        county_args = ["crawl", "county", "-a", f"site={site.key}"]
+        county_settings = common + ["-s", f"SITES_CONFIG={sites_yaml}", "-O", f"{tmp}/reports.jsonl"]
+        no_warc = run(county_args, server, county_settings + ["-s", f"ARCHIVE_DIR={tmp}/a0", "-s", "WARC_ENABLED=False"])
+        county = run(county_args, server, county_settings + ["-s", f"ARCHIVE_DIR={tmp}/a1"])
         reports = sum(1 for _ in open(f"{tmp}/reports.jsonl", encoding="utf-8"))
+        warc_bytes = sum(p.stat().st_size for p in Path(f"{tmp}/a1").glob("*.warc.gz"))
     print(f"replica: {len(site.pages)} pages ({len(site.reports)} reports), concurrency {a.concurrency}")
-    for name, r in (("plain scrapy", plain), ("gikcrawl county", county)):
+    for name, r in (("plain scrapy", plain), ("county, no WARC", no_warc), ("county + WARC", county)):
         print(f"{name:16s} {r['pages']:5d} pages in {r['seconds']:6.1f} s -> {r['pages_per_s']:6.1f} pages/s, "
               f"peak RSS {r['rss_mb']:.0f} MB")
-    print(f"reports parsed by gikcrawl: {reports}")
-    print(f"ratio gikcrawl / plain (pages/s): {county['pages_per_s'] / plain['pages_per_s']:.2f}")
+    print(f"reports parsed by gikcrawl: {reports}; WARC written: {warc_bytes / 1e6:.1f} MB")
+    print(f"ratio county (with archiving) / plain scrapy (pages/s): {county['pages_per_s'] / plain['pages_per_s']:.2f}")
+    print(f"ratio archiving on / off (pages/s): {county['pages_per_s'] / no_warc['pages_per_s']:.2f}")
     return 0
 
 
