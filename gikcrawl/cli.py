@@ -42,6 +42,28 @@ def cmd_warc_verify(args) -> int:
     return 1 if bad else 0
 
 
+def _date(text: str) -> str:
+    import datetime
+    try:
+        return datetime.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text}") from None
+
+
+def cmd_replay(args) -> int:
+    from .jsonl import jsonl_writer
+    from .replay import replay
+
+    with jsonl_writer(args.output) as write:
+        n, problems = replay(args.paths, write, jobs=args.jobs, site=args.site, since=args.since, until=args.until,
+                             all_captures=args.all_captures, sites_config=args.config,
+                             progress=not args.quiet)
+    for problem in problems:
+        print(f"gikcrawl replay: {problem}", file=sys.stderr)
+    print(f"gikcrawl replay: {n} records" + (f", {len(problems)} problems" if problems else ""), file=sys.stderr)
+    return 1 if problems else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="gikcrawl", description=__doc__)
     ap.add_argument("--version", action="version", version=f"gikcrawl {__version__}")
@@ -56,6 +78,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="archive", help="archive directory (default: ./archive)")
     p.add_argument("-v", "--verbose", action="store_true", help="Scrapy's log on the terminal")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("replay", help="reparse archived report pages (WARC files or directories), offline")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("-o", "--output", metavar="OUT.jsonl", help="write here (atomically) instead of stdout")
+    p.add_argument("--site", metavar="KEY", help="only this site's captures")
+    p.add_argument("--jobs", type=int, default=1, metavar="N", help="parse in N processes (default 1)")
+    p.add_argument("--since", type=_date, metavar="DATE", help="captures on or after this date (YYYY-MM-DD)")
+    p.add_argument("--until", type=_date, metavar="DATE", help="captures on or before this date")
+    p.add_argument("--all-captures", action="store_true", help="every capture of a URL, not only the newest")
+    p.add_argument("--config", metavar="SITES.yaml", help="sites config (a site's encoding and content selector)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=cmd_replay)
 
     warc = sub.add_parser("warc", help="WARC tools").add_subparsers(dest="warc_command", required=True)
     p = warc.add_parser("verify", help="check WARC files: digests, records, structure; one line per file")

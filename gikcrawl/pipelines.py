@@ -1,7 +1,6 @@
 """Item pipelines: every parsed report into the catalog, every fetch recorded as it happens."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from pathlib import Path
 
 from scrapy import signals
@@ -9,10 +8,7 @@ from scrapy import signals
 from . import signals as gk_signals
 from .catalog import Catalog
 from .digest import sha1_digest
-
-
-def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+from .items import utc_now
 
 
 class CatalogPipeline:
@@ -30,7 +26,7 @@ class CatalogPipeline:
     def from_crawler(cls, crawler):
         o = cls(crawler.settings.get("ARCHIVE_DIR", "archive"), crawler.stats)
         # with the archive on, a row per archived response (robots.txt too); else per response received
-        archived = crawler.settings.getbool("WARC_ENABLED", True)
+        archived = crawler.settings.getbool("WARC_ENABLED", True) and not crawler.settings.get("REPLAY_FROM")
         crawler.signals.connect(o.response_received,
                                 signal=gk_signals.response_archived if archived else signals.response_received)
         crawler.signals.connect(o.fetch_failed, signal=gk_signals.fetch_failed)

@@ -17,6 +17,7 @@ WARC_ENABLED = True
 WARC_MAX_SIZE = 1024 * 1024 * 1024  # bytes; a new file is started past this size
 WARC_GZIP_LEVEL = 6
 WARC_WORKER_ID = None               # put in file names when several workers share an archive directory
+REPLAY_FROM = None                  # a WARC file or directory: serve every request from it (no network)
 
 USER_AGENT = f"gikcrawl/{__version__} (archival crawler for government annual reports; contact: {{contact}})"
 
@@ -56,6 +57,8 @@ DOWNLOADER_MIDDLEWARES = {
     # next to the downloader: sees requests as sent and responses as received (before redirects and
     # content decoding); see gikcrawl/archive/middleware.py
     "gikcrawl.archive.middleware.WarcArchiveMiddleware": 950,
+    # with -s REPLAY_FROM=PATH: answers every request from the archive (gikcrawl/archive/replay_mw.py)
+    "gikcrawl.archive.replay_mw.ArchiveReplayMiddleware": 960,
 }
 ITEM_PIPELINES = {
     "gikcrawl.pipelines.CatalogPipeline": 800,

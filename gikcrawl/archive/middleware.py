@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 class WarcArchiveMiddleware:
     def __init__(self, crawler):
         s = crawler.settings
-        if not s.getbool("WARC_ENABLED", True):
+        if not s.getbool("WARC_ENABLED", True) or s.get("REPLAY_FROM"):
             raise NotConfigured
         self.crawler = crawler
         # set up now, so that an archive that cannot be written stops the crawl before it starts
@@ -78,6 +78,12 @@ class WarcArchiveMiddleware:
         date = warc_date()
         resp_headers, body = response_block(response)
         warc_headers = {"WARC-Date": date}
+        # gikcrawl's extension fields: which site, and what the page was to the crawl (list, report,
+        # attachment), so that replay treats each capture as the live crawl did
+        if request.meta.get("site"):
+            warc_headers["WARC-Gikcrawl-Site"] = request.meta["site"]
+        if request.meta.get("kind"):
+            warc_headers["WARC-Gikcrawl-Kind"] = request.meta["kind"]
         ip = getattr(response, "ip_address", None)
         if ip is not None:
             warc_headers["WARC-IP-Address"] = str(ip)

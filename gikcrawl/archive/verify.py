@@ -6,7 +6,6 @@ crawl killed mid-write leaves exactly one incomplete member at the end, which --
 """
 from __future__ import annotations
 
-import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 
 from .cdxj import index_path, write_index
+from .reader import gzip_members
 
 
 @dataclass
@@ -41,22 +41,6 @@ class Verdict:
         if self.repaired:
             text += f"; repaired: {self.repaired}"
         return text
-
-
-def gzip_members(data: bytes) -> tuple[list[int], int | None]:
-    """Offsets of the complete gzip members, and the offset of an incomplete trailing one (or None)."""
-    offsets, pos = [], 0
-    while pos < len(data):
-        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        try:
-            d.decompress(data[pos:])
-        except zlib.error:
-            return offsets, pos
-        if not d.eof:
-            return offsets, pos
-        offsets.append(pos)
-        pos = len(data) - len(d.unused_data)
-    return offsets, None
 
 
 def _check_records(stream, verdict: Verdict, stop: int) -> int:
@@ -116,9 +100,14 @@ def verify(path: str | Path, repair: bool = False) -> Verdict:
     gz = data[:2] == b"\x1f\x8b"
     good_end = len(data)
     if gz:
-        _, partial = gzip_members(data)
-        if partial is not None:
-            verdict.partial_at, good_end = partial, partial
+        damaged = [m for m in gzip_members(data) if m.data is None]
+        if damaged and damaged[-1].problem.startswith("incomplete") and damaged[-1] is damaged[0]:
+            verdict.partial_at = good_end = damaged[-1].start
+        for m in damaged:
+            if m.start != verdict.partial_at:
+                verdict.problems.append(f"offset {m.start}: {m.problem}")
+        if verdict.problems:
+            return verdict
     try:
         with open(path, "rb") as stream:      # (warcio reads some gzip members short from a BytesIO)
             end = _check_records(stream, verdict, good_end)

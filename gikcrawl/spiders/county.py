@@ -7,7 +7,6 @@ the stats and logged; every response received reaches a callback (HTTPERROR_ALLO
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from urllib.parse import urlencode
 
 import scrapy
@@ -15,15 +14,11 @@ from parsel import Selector
 
 from .. import discovery
 from .. import signals as gk_signals
-from ..extract import decode_body, report_record
+from ..extract import decode_body
+from ..items import is_html_type, is_report, report_item
 from ..encoding import UndecodableError
 from ..sites import SiteConfigError, load_sites
 
-_HTML_TYPES = (b"text/html", b"application/xhtml", b"text/xml", b"application/xml", b"text/plain")
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 class CountySpider(scrapy.Spider):
@@ -105,7 +100,7 @@ class CountySpider(scrapy.Spider):
             self.logger.warning("HTTP %s for %s [%s]", response.status, response.url, kind)
             return
         content_type = response.headers.get(b"Content-Type") or b""
-        if kind == "attachment" or (content_type and not content_type.lower().startswith(_HTML_TYPES)):
+        if kind == "attachment" or not is_html_type(content_type):
             stats.inc_value("gikcrawl/attachments")
             return
         try:
@@ -122,16 +117,13 @@ class CountySpider(scrapy.Spider):
 
     def handle_report(self, response, site, text, sel, content_type):
         stats = self.crawler.stats
-        warc = response.meta.get("warc") or {}
-        record = report_record(text, container=site.content, url=response.url, site=site.key,
-                               fetched_at=warc.get("date") or _now(), content_type=content_type,
-                               warc_file=warc.get("file"), warc_offset=warc.get("offset"),
-                               warc_record_id=warc.get("record_id"), payload_digest=warc.get("payload_digest"))
+        record = report_item(text, url=response.url, site_key=site.key, site=site, content_type=content_type,
+                             warc=response.meta.get("warc"))
         for link in discovery.attachment_links(sel, response.url, site):
             req = self.request(link.url, site, "attachment", referer=response.url, text=link.text)
             if req is not None:
                 yield req
-        if record["title"] is None and record["format"] == "unknown":
+        if not is_report(record):
             if len(discovery.report_links(sel, response.url, site)) >= 2:   # a year sub-column, not a report
                 yield from self.follow_lists(response, site, text, sel)
             else:

@@ -1,0 +1,241 @@
+"""`gikcrawl replay`: reparse archived report pages with today's code, offline.
+
+Phase 1 scans the WARCs (damaged records are reported with file and offset, and skipped); phase 2 parses
+the selected captures — in this process, or in N worker processes that each read their records from the
+files by offset. A capture is parsed exactly as the live crawl parses a report page (gikcrawl.items), so
+the records are identical to the live crawl's items, provenance included.
+
+Which captures: responses the crawl fetched as report pages (WARC-Gikcrawl-Kind: report); in WARCs made by
+other tools, every HTML 200 response whose parsed title is a report title. A URL captured several times
+gives its newest capture unless --all-captures. A revisit record stands for the response it refers to: the
+record is parsed from that response's bytes and points at it.
+"""
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .archive.reader import iter_records, record_at
+from .archive.verify import warc_files
+from .discovery import is_report_title
+from .encoding import UndecodableError
+from .items import is_html_type, is_report, report_item
+from .sites import SiteConfigError, load_sites
+
+log = logging.getLogger("gikcrawl.replay")
+
+
+@dataclass
+class Capture:
+    path: str            # the WARC file
+    rel: str             # its name as recorded in items (relative to the archive directory)
+    offset: int
+    uri: str
+    date: str
+    record_id: str
+    payload_digest: str | None
+    site: str | None
+    kind: str | None
+    status: int | None
+    content_type: str | None
+    refers_to: tuple | None = None     # a revisit: (record id, uri, date) of the original
+    original: "Capture | None" = None
+
+
+def _http_info(rec):
+    if not rec.http_headers:
+        return None, None
+    try:
+        status = int(rec.http_headers.get_statuscode())
+    except (TypeError, ValueError):
+        status = None
+    return status, rec.http_headers.get_header("Content-Type")
+
+
+def scan(paths, problems: list[str]) -> list[Capture]:
+    """Every response and revisit record of the inputs, in file order."""
+    files = warc_files(paths)
+    roots = {f: _root_of(f, paths) for f in files}
+    out = []
+    for f in files:
+        file_site = None
+        for offset, rec, payload in iter_records(f, problems):
+            if rec.rec_type == "warcinfo":
+                file_site = _warcinfo_field(payload, "isPartOf") or file_site
+                continue
+            if rec.rec_type not in ("response", "revisit"):
+                continue
+            h = rec.rec_headers
+            status, ctype = _http_info(rec)
+            cap = Capture(str(f), roots[f], offset, h.get_header("WARC-Target-URI"), h.get_header("WARC-Date"),
+                          h.get_header("WARC-Record-ID"), h.get_header("WARC-Payload-Digest"),
+                          h.get_header("WARC-Gikcrawl-Site") or file_site, h.get_header("WARC-Gikcrawl-Kind"),
+                          status, ctype)
+            if rec.rec_type == "revisit":
+                cap.refers_to = (h.get_header("WARC-Refers-To"), h.get_header("WARC-Refers-To-Target-URI"),
+                                 h.get_header("WARC-Refers-To-Date"))
+            out.append(cap)
+    return out
+
+
+def _warcinfo_field(payload: bytes, name: str) -> str | None:
+    for line in payload.decode("utf-8", "replace").splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == name:
+            return value.strip() or None
+    return None
+
+
+def _root_of(f: Path, paths) -> str:
+    """The file's name relative to the directory given on the command line (its archive directory)."""
+    for p in map(Path, paths):
+        if p.is_dir() and p in f.parents:
+            return str(f.relative_to(p))
+    return f.name
+
+
+def resolve_revisits(captures: list[Capture], problems: list[str]) -> list[Capture]:
+    by_id = {c.record_id: c for c in captures if c.refers_to is None}
+    by_uri_date = {(c.uri, c.date): c for c in captures if c.refers_to is None}
+    out = []
+    for c in captures:
+        if c.refers_to is not None:
+            rid, uri, date = c.refers_to
+            c.original = by_id.get(rid) or by_uri_date.get((uri, date))
+            if c.original is None:
+                problems.append(f"{c.path}: offset {c.offset}: revisit of {uri} ({date}) whose original record is "
+                                f"not among the inputs; skipped")
+                continue
+            c.status, c.content_type = c.original.status, c.original.content_type
+        out.append(c)
+    return out
+
+
+def select(captures: list[Capture], *, site=None, since=None, until=None, all_captures=False) -> list[Capture]:
+    chosen = []
+    for c in captures:
+        kind = c.kind or (c.original.kind if c.original else None)
+        if kind not in (None, "report") or c.status is None or not 200 <= c.status < 300:
+            continue
+        if not is_html_type(c.content_type):
+            continue
+        if site and (c.site or (c.original.site if c.original else None)) != site:
+            continue
+        day = (c.date or "")[:10]
+        if (since and day < since) or (until and day > until):
+            continue
+        chosen.append(c)
+    if all_captures:
+        return chosen
+    newest: dict[str, Capture] = {}
+    for c in chosen:
+        if c.uri not in newest or c.date > newest[c.uri].date:
+            newest[c.uri] = c
+    return [c for c in chosen if newest[c.uri] is c]
+
+
+# --- phase 2: parse (runs in worker processes with --jobs N) -----------------------------------------
+
+_SITES = None
+
+
+def _init_worker(sites_config):
+    global _SITES
+    try:
+        _SITES = load_sites(sites_config).sites
+    except SiteConfigError:
+        _SITES = {}
+
+
+def parse_capture(c: Capture):
+    """(record or None, problem or None) for one capture."""
+    source = c.original or c
+    try:
+        _, body = record_at(source.path, source.offset)
+    except Exception as e:
+        return None, f"{source.path}: offset {source.offset}: cannot read ({type(e).__name__}: {e})"
+    site_key = c.site or source.site
+    warc = {"file": source.rel, "offset": source.offset, "record_id": source.record_id, "date": c.date,
+            "payload_digest": source.payload_digest}
+    try:
+        record = report_item(body, url=c.uri, site_key=site_key, site=(_SITES or {}).get(site_key),
+                             content_type=source.content_type, warc=warc)
+    except UndecodableError as e:
+        return None, f"{source.path}: offset {source.offset}: {c.uri}: {e}"
+    if not is_report(record):
+        return None, None
+    if c.kind is None and source.kind is None and not is_report_title(record["title"] or ""):
+        return None, None                      # a foreign WARC's page that is not a report
+    return record, None
+
+
+class Progress:
+    """A rich progress bar on a terminal, plain log lines every few seconds otherwise."""
+
+    def __init__(self, total: int):
+        self.total, self.done, self.reports, self.t0, self.last = total, 0, 0, time.time(), 0.0
+        self.bar = None
+        if sys.stderr.isatty():
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn,
+                                       TimeRemainingColumn)
+            self.bar = Bar(TextColumn("replay"), BarColumn(), MofNCompleteColumn(),
+                           TextColumn("{task.fields[rate]} reports/s"), TimeRemainingColumn(), transient=True)
+            self.task = self.bar.add_task("replay", total=total, rate="0")
+            self.bar.start()
+
+    def step(self, emitted: bool) -> None:
+        self.done += 1
+        self.reports += emitted
+        rate = self.reports / max(time.time() - self.t0, 1e-9)
+        if self.bar:
+            self.bar.update(self.task, advance=1, rate=f"{rate:.0f}")
+        elif time.time() - self.last > 5 or self.done == self.total:
+            self.last = time.time()
+            print(f"replay: {self.done}/{self.total} captures, {self.reports} reports, {rate:.0f} reports/s",
+                  file=sys.stderr)
+
+    def close(self) -> None:
+        if self.bar:
+            self.bar.stop()
+
+
+def replay(paths, write, *, jobs=1, site=None, since=None, until=None, all_captures=False, sites_config=None,
+           progress=True, on_record=None) -> tuple[int, list[str]]:
+    """Replays into write(record); returns (number of records, problems)."""
+    problems: list[str] = []
+    captures = select(resolve_revisits(scan(paths, problems), problems), site=site, since=since, until=until,
+                      all_captures=all_captures)
+    bar = Progress(len(captures)) if progress else None
+    n = 0
+
+    def take(result):
+        nonlocal n
+        record, problem = result
+        if problem:
+            problems.append(problem)
+        if record is not None:
+            write(record)
+            if on_record:
+                on_record(record)
+            n += 1
+        if bar:
+            bar.step(record is not None)
+
+    try:
+        if jobs <= 1:
+            _init_worker(sites_config)
+            for c in captures:
+                take(parse_capture(c))
+        else:
+            ctx = multiprocessing.get_context("fork")
+            with ctx.Pool(jobs, initializer=_init_worker, initargs=(sites_config,)) as pool:
+                for result in pool.imap(parse_capture, captures, chunksize=16):
+                    take(result)
+    finally:
+        if bar:
+            bar.close()
+    return n, problems
