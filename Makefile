@@ -30,6 +30,7 @@ test: install
 bench: install
 	$(BIN)/python bench/parse.py
 	$(BIN)/python bench/crawl.py
+	$(BIN)/python bench/replay.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis

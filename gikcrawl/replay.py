@@ -12,14 +12,17 @@ record is parsed from that response's bytes and points at it.
 """
 from __future__ import annotations
 
+import json
 import logging
 import multiprocessing
 import sys
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .archive.reader import iter_records, record_at
+from .archive.cdxj import index_path
+from .archive.reader import headers_at, iter_records, read_member, record_at, record_of
 from .archive.verify import warc_files
 from .discovery import is_report_title
 from .encoding import UndecodableError
@@ -62,23 +65,60 @@ def scan(paths, problems: list[str]) -> list[Capture]:
     roots = {f: _root_of(f, paths) for f in files}
     out = []
     for f in files:
-        file_site = None
-        for offset, rec, payload in iter_records(f, problems):
-            if rec.rec_type == "warcinfo":
-                file_site = _warcinfo_field(payload, "isPartOf") or file_site
+        cdxj = index_path(f)
+        if f.name.endswith(".gz") and cdxj.exists() and cdxj.stat().st_mtime >= f.stat().st_mtime:
+            try:
+                out += _scan_indexed(f, roots[f], cdxj)
                 continue
-            if rec.rec_type not in ("response", "revisit"):
+            except (OSError, ValueError, EOFError, zlib.error) as e:
+                log.info("%s: index not usable (%s); reading the whole file", f, e)
+        out += _scan_file(f, roots[f], problems)
+    return out
+
+
+def _scan_indexed(f: Path, rel: str, cdxj: Path) -> list[Capture]:
+    """Captures listed in an up-to-date CDXJ index, reading only each record's headers."""
+    out = []
+    first = record_of(read_member(f, 0))
+    file_site = _warcinfo_field(first.raw_stream.read(), "isPartOf") if first.rec_type == "warcinfo" else None
+    with open(f, "rb") as fh:
+        offsets = sorted(int(json.loads(line.split(" ", 2)[2])["offset"])
+                         for line in cdxj.read_text(encoding="utf-8").splitlines() if line.strip())
+        for offset in offsets:
+            warc, status_line, http = headers_at(fh, offset)
+            if warc.get("WARC-Type") not in ("response", "revisit"):
                 continue
-            h = rec.rec_headers
-            status, ctype = _http_info(rec)
-            cap = Capture(str(f), roots[f], offset, h.get_header("WARC-Target-URI"), h.get_header("WARC-Date"),
-                          h.get_header("WARC-Record-ID"), h.get_header("WARC-Payload-Digest"),
-                          h.get_header("WARC-Gikcrawl-Site") or file_site, h.get_header("WARC-Gikcrawl-Kind"),
-                          status, ctype)
-            if rec.rec_type == "revisit":
-                cap.refers_to = (h.get_header("WARC-Refers-To"), h.get_header("WARC-Refers-To-Target-URI"),
-                                 h.get_header("WARC-Refers-To-Date"))
+            status = int(status_line.split()[1]) if status_line and len(status_line.split()) > 1 \
+                and status_line.split()[1].isdigit() else None
+            cap = Capture(str(f), rel, offset, warc.get("WARC-Target-URI"), warc.get("WARC-Date"),
+                          warc.get("WARC-Record-ID"), warc.get("WARC-Payload-Digest"), warc.get("WARC-Gikcrawl-Site") or file_site,
+                          warc.get("WARC-Gikcrawl-Kind"), status, http.get("Content-Type"))
+            if warc.get("WARC-Type") == "revisit":
+                cap.refers_to = (warc.get("WARC-Refers-To"), warc.get("WARC-Refers-To-Target-URI"),
+                                 warc.get("WARC-Refers-To-Date"))
             out.append(cap)
+    return out
+
+
+def _scan_file(f: Path, rel: str, problems: list[str]) -> list[Capture]:
+    """Every record of the file, read through (damage reported and skipped)."""
+    out, file_site = [], None
+    for offset, rec, payload in iter_records(f, problems):
+        if rec.rec_type == "warcinfo":
+            file_site = _warcinfo_field(payload, "isPartOf") or file_site
+            continue
+        if rec.rec_type not in ("response", "revisit"):
+            continue
+        h = rec.rec_headers
+        status, ctype = _http_info(rec)
+        cap = Capture(str(f), rel, offset, h.get_header("WARC-Target-URI"), h.get_header("WARC-Date"),
+                      h.get_header("WARC-Record-ID"), h.get_header("WARC-Payload-Digest"),
+                      h.get_header("WARC-Gikcrawl-Site") or file_site, h.get_header("WARC-Gikcrawl-Kind"),
+                      status, ctype)
+        if rec.rec_type == "revisit":
+            cap.refers_to = (h.get_header("WARC-Refers-To"), h.get_header("WARC-Refers-To-Target-URI"),
+                             h.get_header("WARC-Refers-To-Date"))
+        out.append(cap)
     return out
 
 

@@ -119,3 +119,30 @@ def record_at(path: str | Path, offset: int):
         f.seek(offset)
         rec = next(iter(ArchiveIterator(f)))
         return rec, rec.content_stream().read()
+
+
+def _header_block(block: bytes) -> tuple[str, dict]:
+    lines = block.decode("utf-8", "replace").split("\r\n")
+    fields = {}
+    for line in lines[1:]:
+        name, sep, value = line.partition(":")
+        if sep and name.strip() not in fields:
+            fields[name.strip()] = value.strip()
+    return lines[0], fields
+
+
+def headers_at(f, offset: int) -> tuple[dict, str | None, dict]:
+    """WARC header fields, HTTP status line and HTTP header fields of the gzip-member record at offset,
+    decompressing only as far as the headers (for scanning an archive through its CDXJ index)."""
+    f.seek(offset)
+    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    buf = b""
+    while buf.count(b"\r\n\r\n") < 2 and not d.eof:
+        chunk = f.read(4096)
+        if not chunk:
+            raise EOFError(f"incomplete record at offset {offset}")
+        buf += d.decompress(chunk)
+    parts = buf.split(b"\r\n\r\n", 2)
+    _, warc = _header_block(parts[0])
+    status_line, http = (_header_block(parts[1]) if len(parts) > 1 and parts[1][:5] == b"HTTP/" else (None, {}))
+    return warc, status_line, http
