@@ -4,7 +4,20 @@ PYTHON ?= python3
 BIN     = $(VENV)/bin
 SHARED ?= ../shared
 
-.PHONY: install demo seeds test bench clean
+.PHONY: install system-deps demo seeds test bench clean
+
+# Debian packages the tests need: Chromium (browser rendering; never `playwright install`) and Redis
+# (distributed crawling). Installed only when missing; needs root (or sudo).
+SYSTEM_PACKAGES = chromium redis-server
+system-deps:
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +37,7 @@ seeds: install
 	$(BIN)/gikcrawl parse $(SHARED)/seeds/*.txt -o out/seeds.jsonl
 	$(BIN)/python $(SHARED)/tools/score.py out/seeds.jsonl $(SHARED)/seeds/expected
 
-test: install
+test: install system-deps
 	$(BIN)/python -m pytest
 
 bench: install

@@ -76,6 +76,27 @@ def scan(paths, problems: list[str]) -> list[Capture]:
     return out
 
 
+def _capture(f: Path, rel: str, offset: int, warc: dict, status: int | None, ctype: str | None,
+             file_site: str | None) -> Capture | None:
+    """A capture from a record's WARC fields: a response, a revisit, or a rendered DOM (resource record
+    marked by gikcrawl); None for the other records (and for the network response of a rendered page,
+    which the DOM stands for)."""
+    rtype = warc.get("WARC-Type")
+    rendered = warc.get("WARC-Gikcrawl-Rendered")
+    if rtype == "resource" and rendered == "DOM":
+        status = int(warc["WARC-Gikcrawl-Status"]) if str(warc.get("WARC-Gikcrawl-Status", "")).isdigit() else None
+        ctype = warc.get("Content-Type")
+    elif rtype not in ("response", "revisit") or rendered:
+        return None
+    cap = Capture(str(f), rel, offset, warc.get("WARC-Target-URI"), warc.get("WARC-Date"), warc.get("WARC-Record-ID"),
+                  warc.get("WARC-Payload-Digest"), warc.get("WARC-Gikcrawl-Site") or file_site,
+                  warc.get("WARC-Gikcrawl-Kind"), status, ctype)
+    if rtype == "revisit":
+        cap.refers_to = (warc.get("WARC-Refers-To"), warc.get("WARC-Refers-To-Target-URI"),
+                         warc.get("WARC-Refers-To-Date"))
+    return cap
+
+
 def _scan_indexed(f: Path, rel: str, cdxj: Path) -> list[Capture]:
     """Captures listed in an up-to-date CDXJ index, reading only each record's headers."""
     out = []
@@ -86,17 +107,11 @@ def _scan_indexed(f: Path, rel: str, cdxj: Path) -> list[Capture]:
                          for line in cdxj.read_text(encoding="utf-8").splitlines() if line.strip())
         for offset in offsets:
             warc, status_line, http = headers_at(fh, offset)
-            if warc.get("WARC-Type") not in ("response", "revisit"):
-                continue
-            status = int(status_line.split()[1]) if status_line and len(status_line.split()) > 1 \
-                and status_line.split()[1].isdigit() else None
-            cap = Capture(str(f), rel, offset, warc.get("WARC-Target-URI"), warc.get("WARC-Date"),
-                          warc.get("WARC-Record-ID"), warc.get("WARC-Payload-Digest"), warc.get("WARC-Gikcrawl-Site") or file_site,
-                          warc.get("WARC-Gikcrawl-Kind"), status, http.get("Content-Type"))
-            if warc.get("WARC-Type") == "revisit":
-                cap.refers_to = (warc.get("WARC-Refers-To"), warc.get("WARC-Refers-To-Target-URI"),
-                                 warc.get("WARC-Refers-To-Date"))
-            out.append(cap)
+            words = (status_line or "").split()
+            status = int(words[1]) if len(words) > 1 and words[1].isdigit() else None
+            cap = _capture(f, rel, offset, warc, status, http.get("Content-Type"), file_site)
+            if cap:
+                out.append(cap)
     return out
 
 
@@ -107,18 +122,10 @@ def _scan_file(f: Path, rel: str, problems: list[str]) -> list[Capture]:
         if rec.rec_type == "warcinfo":
             file_site = _warcinfo_field(payload, "isPartOf") or file_site
             continue
-        if rec.rec_type not in ("response", "revisit"):
-            continue
-        h = rec.rec_headers
         status, ctype = _http_info(rec)
-        cap = Capture(str(f), rel, offset, h.get_header("WARC-Target-URI"), h.get_header("WARC-Date"),
-                      h.get_header("WARC-Record-ID"), h.get_header("WARC-Payload-Digest"),
-                      h.get_header("WARC-Gikcrawl-Site") or file_site, h.get_header("WARC-Gikcrawl-Kind"),
-                      status, ctype)
-        if rec.rec_type == "revisit":
-            cap.refers_to = (h.get_header("WARC-Refers-To"), h.get_header("WARC-Refers-To-Target-URI"),
-                             h.get_header("WARC-Refers-To-Date"))
-        out.append(cap)
+        cap = _capture(f, rel, offset, dict(rec.rec_headers.headers), status, ctype, file_site)
+        if cap:
+            out.append(cap)
     return out
 
 

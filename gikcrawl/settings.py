@@ -54,6 +54,8 @@ DOWNLOADER_MIDDLEWARES = {
     "gikcrawl.middlewares.ContactUserAgentMiddleware": 500,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "gikcrawl.middlewares.BackoffRetryMiddleware": 550,
+    # after redirects, before decompression: retries JavaScript challenges once through the browser
+    "gikcrawl.browser.ChallengeMiddleware": 585,
     # next to the downloader: sees requests as sent and responses as received (before redirects and
     # content decoding); see gikcrawl/archive/middleware.py
     "gikcrawl.archive.middleware.WarcArchiveMiddleware": 950,
@@ -68,6 +70,25 @@ EXTENSIONS = {
 }
 REMOTE_CONTROL_ENABLED = False      # no HTTP control port on a crawler of untrusted sites
 TELNETCONSOLE_ENABLED = False
+
+# The browser (scrapy-playwright with Debian's Chromium): used for sites with `render` and for JavaScript
+# challenges; requests without meta["playwright"] keep Scrapy's own downloader.
+DOWNLOAD_HANDLERS = {
+    "http": "gikcrawl.browser.BrowserDownloadHandler",
+    "https": "gikcrawl.browser.BrowserDownloadHandler",
+}
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+PLAYWRIGHT_LAUNCH_OPTIONS = {
+    "executable_path": "/usr/bin/chromium",   # Debian's package; `playwright install` is never needed
+    "headless": True,
+    "args": ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+}
+PLAYWRIGHT_MAX_CONTEXTS = 4                 # one per site being rendered, bounded
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 2
+PLAYWRIGHT_RESTART_DISCONNECTED_BROWSER = True
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30 * 1000
+WARC_SCREENSHOTS = False                    # also archive a PNG screenshot of every rendered page
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

@@ -74,3 +74,37 @@ def response_block(response) -> tuple[RawHeaders, bytes]:
     raw = (f"{protocol} {statusline}".encode("latin-1") + b"\r\n"
            + b"".join(k + b": " + v + b"\r\n" for k, v in pairs) + b"\r\n")
     return RawHeaders(raw, statusline, _as_str_pairs(pairs), protocol), body
+
+
+def _raw_block(first_line: str, pairs: list[tuple[bytes, bytes]], protocol: str, statusline: str,
+               is_request: bool = False) -> RawHeaders:
+    raw = first_line.encode("latin-1") + b"\r\n" + b"".join(k + b": " + v + b"\r\n" for k, v in pairs) + b"\r\n"
+    return RawHeaders(raw, statusline, _as_str_pairs(pairs), protocol, is_request=is_request)
+
+
+def browser_response_block(doc: dict) -> tuple[RawHeaders, bytes, bool]:
+    """(headers, body, decoded) of a browser's main-document response (Playwright's raw header list).
+    Browsers give bodies after content decoding: then Content-Encoding is dropped and decoded is True."""
+    body = doc["body"] or b""
+    pairs, decoded = [], False
+    for h in doc["headers"]:
+        name = h["name"].encode("latin-1", "replace")
+        if name.lower() == b"content-encoding" and h["value"].strip().lower() not in ("", "identity"):
+            decoded = True
+            continue
+        if name.lower() in _HOP_BY_HOP:
+            continue
+        pairs.append((name, h["value"].encode("utf-8")))
+    pairs.append((b"Content-Length", str(len(body)).encode()))
+    statusline = f"{doc['status']} {doc.get('reason') or ''}".rstrip()
+    return _raw_block(f"HTTP/1.1 {statusline}", pairs, "HTTP/1.1", statusline), body, decoded
+
+
+def browser_request_block(doc: dict) -> tuple[RawHeaders, bytes]:
+    parts = urlsplit(doc["url"])
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    pairs = [(h["name"].encode("latin-1", "replace"), h["value"].encode("utf-8")) for h in doc["request_headers"]]
+    if not any(k.lower() == b"host" for k, _ in pairs):
+        pairs.insert(0, (b"Host", parts.netloc.encode("idna")))
+    line = f"{doc.get('method', 'GET')} {target} HTTP/1.1"
+    return _raw_block(line, pairs, "HTTP/1.1", line, is_request=True), b""

@@ -17,7 +17,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 
 from .. import signals as gk_signals
-from .http import request_block, response_block
+from .http import browser_request_block, browser_response_block, request_block, response_block
 from .writer import WarcWriterSet, software_info, warc_date
 
 logger = logging.getLogger(__name__)
@@ -72,43 +72,84 @@ class WarcArchiveMiddleware:
         spider = spider or self.crawler.spider
         if request.meta.get("warc_skip"):
             return response
-        stats = self.crawler.stats
         f = self.writers.file_for(self._prefix(request, spider))
-        builder = f.builder
         date = warc_date()
-        resp_headers, body = response_block(response)
-        warc_headers = {"WARC-Date": date}
-        # gikcrawl's extension fields: which site, and what the page was to the crawl (list, report,
-        # attachment), so that replay treats each capture as the live crawl did
-        if request.meta.get("site"):
-            warc_headers["WARC-Gikcrawl-Site"] = request.meta["site"]
+        ext = {}        # gikcrawl's extension fields: the site, and what the page was to the crawl (list, report,
+        if request.meta.get("site"):                   # attachment), so replay treats each capture as live
+            ext["WARC-Gikcrawl-Site"] = request.meta["site"]
         if request.meta.get("kind"):
-            warc_headers["WARC-Gikcrawl-Kind"] = request.meta["kind"]
-        ip = getattr(response, "ip_address", None)
-        if ip is not None:
-            warc_headers["WARC-IP-Address"] = str(ip)
-        resp = builder.create_warc_record(request.url, "response", payload=io.BytesIO(body), length=len(body),
-                                          http_headers=resp_headers, warc_headers_dict=warc_headers)
-        resp_id = resp.rec_headers.get_header("WARC-Record-ID")
-        req_headers, req_body = request_block(request)
-        req = builder.create_warc_record(request.url, "request", payload=io.BytesIO(req_body), length=len(req_body),
-                                         http_headers=req_headers,
-                                         warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": resp_id})
+            ext["WARC-Gikcrawl-Kind"] = request.meta["kind"]
+        if request.meta.get("playwright"):
+            records, parsed = self._rendered(f.builder, request, response, date, ext)
+        else:
+            records, parsed = self._plain(f.builder, request, response, date, ext), 0
         try:
-            offset = f.write(resp)
-            f.write(req)
+            offsets = [f.write(rec) for rec in records]
         except OSError as e:                     # the archive is the point: stop rather than crawl unarchived
-            stats.inc_value("warc/errors")
+            self.crawler.stats.inc_value("warc/errors")
             logger.error("cannot write %s: %s; closing the spider", f.path, e)
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="warc_write_failed"))
             raise
-        written = {"file": f.name, "offset": offset, "record_id": resp_id, "date": date,
-                   "payload_digest": resp.rec_headers.get_header("WARC-Payload-Digest")}
-        request.meta["warc"] = written
+        main = records[parsed]
+        request.meta["warc"] = {"file": f.name, "offset": offsets[parsed], "date": date,
+                                "record_id": main.rec_headers.get_header("WARC-Record-ID"),
+                                "payload_digest": main.rec_headers.get_header("WARC-Payload-Digest")}
         self.crawler.signals.send_catch_log(gk_signals.response_archived, request=request, response=response,
                                             spider=spider)
-        stats.inc_value("warc/records/response")
-        stats.inc_value("warc/records/request")
-        stats.inc_value("warc/bytes_payload", len(body))
+        for rec in records:
+            self.crawler.stats.inc_value(f"warc/records/{rec.rec_type}")
         return response
 
+    @staticmethod
+    def _pair(builder, url, date, ext, resp_headers, body, req_headers, req_body, extra=None):
+        """A response record and its request record, linked by WARC-Concurrent-To."""
+        resp = builder.create_warc_record(url, "response", payload=io.BytesIO(body), length=len(body),
+                                          http_headers=resp_headers,
+                                          warc_headers_dict=dict({"WARC-Date": date}, **ext, **(extra or {})))
+        req = builder.create_warc_record(url, "request", payload=io.BytesIO(req_body), length=len(req_body),
+                                         http_headers=req_headers,
+                                         warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To":
+                                                            resp.rec_headers.get_header("WARC-Record-ID")})
+        return resp, req
+
+    def _plain(self, builder, request, response, date, ext):
+        resp_headers, body = response_block(response)
+        extra = {}
+        ip = getattr(response, "ip_address", None)
+        if ip is not None:
+            extra["WARC-IP-Address"] = str(ip)
+        req_headers, req_body = request_block(request)
+        return list(self._pair(builder, request.url, date, ext, resp_headers, body, req_headers, req_body, extra))
+
+    def _rendered(self, builder, request, response, date, ext):
+        """A page rendered by the browser: the main document's network response (response + request records),
+        the rendered DOM as a resource record linked to it, and a screenshot when asked for. The DOM is
+        what the spider parsed, so provenance points at it. Returns (records, index of the DOM record)."""
+        records, linked = [], {}
+        doc = request.meta.get("browser_document")
+        if doc:
+            resp_headers, body, decoded = browser_response_block(doc)
+            req_headers, req_body = browser_request_block(doc)
+            extra = {"WARC-Gikcrawl-Rendered": "network response of a page rendered by the browser"}
+            if decoded:
+                extra["WARC-Gikcrawl-Note"] = ("body as decoded by the browser; Content-Encoding removed "
+                                               "(browsers do not expose coded bodies)")
+            resp, req = self._pair(builder, doc["url"], date, ext, resp_headers, body, req_headers, req_body, extra)
+            records += [resp, req]
+            linked = {"WARC-Concurrent-To": resp.rec_headers.get_header("WARC-Record-ID")}
+        ctype = (response.headers.get(b"Content-Type") or b"text/html").decode("latin-1")
+        dom = builder.create_warc_record(response.url, "resource", payload=io.BytesIO(response.body),
+                                         length=len(response.body), warc_content_type=ctype,
+                                         warc_headers_dict=dict({"WARC-Date": date, **ext, **linked,
+                                                                 "WARC-Gikcrawl-Status": str(response.status),
+                                                                 "WARC-Gikcrawl-Rendered": "DOM"}))
+        records.append(dom)
+        parsed = len(records) - 1
+        for method in request.meta.get("playwright_page_methods") or ():
+            if getattr(method, "method", None) == "screenshot" and isinstance(getattr(method, "result", None), bytes):
+                records.append(builder.create_warc_record(
+                    f"urn:gikcrawl:screenshot:{response.url}", "resource", payload=io.BytesIO(method.result),
+                    length=len(method.result), warc_content_type="image/png",
+                    warc_headers_dict={"WARC-Date": date, **ext, "WARC-Concurrent-To":
+                                       dom.rec_headers.get_header("WARC-Record-ID")}))
+        return records, parsed

@@ -24,10 +24,12 @@ class NotInArchive(IgnoreRequest):
     """The request's URL was never captured in the replayed archive."""
 
 
-def load_index(paths) -> tuple[dict, dict]:
-    """(method, url) → newest capture, and (url, timestamp) → capture, from the CDXJ indexes."""
+def load_index(paths) -> tuple[dict, dict, dict]:
+    """(method, url) → newest capture; (url, timestamp) → capture; url → newest rendered DOM (a resource
+    record: no HTTP status in the index), from the CDXJ indexes."""
     by_key: dict = {}
     by_time: dict = {}
+    doms: dict = {}
     for warc in warc_files(paths):
         cdxj = index_path(warc)
         if not cdxj.exists():
@@ -41,11 +43,17 @@ def load_index(paths) -> tuple[dict, dict]:
             _, stamp, data = line.split(" ", 2)
             entry = json.loads(data)
             entry.update(timestamp=stamp, path=str(warc.parent / entry["filename"]))
+            if "status" not in entry and entry.get("mime", "").startswith("text/html"):
+                if entry["url"] not in doms or stamp >= doms[entry["url"]]["timestamp"]:
+                    doms[entry["url"]] = entry
+                continue
+            if "status" not in entry and entry.get("mime") != "warc/revisit":
+                continue                                   # other resource records (screenshots)
             key = (entry.get("method", "GET").upper(), entry["url"])
             if key not in by_key or stamp >= by_key[key]["timestamp"]:
                 by_key[key] = entry
             by_time[(entry["url"], stamp)] = entry
-    return by_key, by_time
+    return by_key, by_time, doms
 
 
 class ArchiveReplayMiddleware:
@@ -55,7 +63,7 @@ class ArchiveReplayMiddleware:
             raise NotConfigured
         self.crawler = crawler
         self.root = Path(source) if Path(source).is_dir() else Path(source).parent
-        self.by_key, self.by_time = load_index([source])
+        self.by_key, self.by_time, self.doms = load_index([source])
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -64,6 +72,8 @@ class ArchiveReplayMiddleware:
     def process_request(self, request, spider=None):
         stats = self.crawler.stats
         url = request.url.split("#")[0]
+        if request.meta.get("playwright") and url in self.doms:
+            return self._dom(request, url, self.doms[url])
         entry = self.by_key.get((request.method.upper(), url))
         if entry is None:
             stats.inc_value("replay/missing")
@@ -86,14 +96,31 @@ class ArchiveReplayMiddleware:
         for name, value in http.headers:
             headers.appendlist(name, value.encode("latin-1", "replace") if isinstance(value, str) else value)
         cls = responsetypes.from_args(headers=headers, url=url, body=body)
-        request.meta["warc"] = {"file": str(Path(original["path"]).relative_to(self.root))
-                                if Path(original["path"]).is_relative_to(self.root) else original["filename"],
-                                "offset": int(original["offset"]),
+        request.meta["warc"] = {"file": _location(self.root, original), "offset": int(original["offset"]),
                                 "record_id": origin.rec_headers.get_header("WARC-Record-ID"), "date": date,
                                 "payload_digest": origin.rec_headers.get_header("WARC-Payload-Digest")}
         stats.inc_value("replay/served")
         return cls(url=url, status=int(http.get_statuscode()), headers=headers, body=body, request=request,
                    protocol=http.protocol or None)
+
+    def _dom(self, request, url, entry):
+        """A rendered page: the stored DOM, as the browser handed it to the spider."""
+        rec = record_of(read_member(entry["path"], int(entry["offset"])))
+        h = rec.rec_headers
+        body = rec.raw_stream.read()
+        request.meta["warc"] = {"file": _location(self.root, entry), "offset": int(entry["offset"]),
+                                "record_id": h.get_header("WARC-Record-ID"), "date": h.get_header("WARC-Date"),
+                                "payload_digest": h.get_header("WARC-Payload-Digest")}
+        self.crawler.stats.inc_value("replay/served_dom")
+        headers = Headers({"Content-Type": h.get_header("Content-Type") or "text/html"})
+        status = h.get_header("WARC-Gikcrawl-Status") or "200"
+        return responsetypes.from_args(headers=headers, url=url, body=body)(
+            url=url, status=int(status), headers=headers, body=body, request=request, flags=["playwright"])
+
+
+def _location(root: Path, entry: dict) -> str:
+    path = Path(entry["path"])
+    return str(path.relative_to(root)) if path.is_relative_to(root) else entry["filename"]
 
 
 def _same_time(stamp14: str, warc_date: str | None) -> bool:

@@ -12,7 +12,12 @@ from urllib.parse import urlencode
 import scrapy
 from parsel import Selector
 
+from pathlib import Path
+
+from scrapy_playwright.page import PageMethod
+
 from .. import discovery
+from ..browser import browser_path, missing_browser_message, render_meta
 from .. import signals as gk_signals
 from ..extract import decode_body
 from ..items import is_html_type, is_report, report_item
@@ -38,6 +43,11 @@ class CountySpider(scrapy.Spider):
         spider.sites = {s.key: s for s in sites_file.select(spider.site_spec)}
         spider.sites_digest = sites_file.digest
         spider.allowed_domains = sorted({d.split(":")[0] for s in spider.sites.values() for d in s.allowed_domains})
+        renders = [k for k, site in spider.sites.items() if site.render]
+        executable = browser_path(crawler.settings)
+        if renders and not Path(executable).exists():
+            raise SiteConfigError(f"sites {', '.join(renders)} have render set: {missing_browser_message(executable)}")
+        spider.screenshots = crawler.settings.getbool("WARC_SCREENSHOTS")
         if spider.start_override and len(spider.sites) != 1:
             raise SiteConfigError("-a start_urls=… needs exactly one site")
         slots = dict(crawler.settings.getdict("DOWNLOAD_SLOTS"))
@@ -68,6 +78,10 @@ class CountySpider(scrapy.Spider):
             meta["dont_obey_robotstxt"] = True
         if "download_delay" in site.politeness or "concurrency" in site.politeness:
             meta["download_slot"] = site.key
+        if site.render in (True, "all") or (site.render == "lists" and kind == "list"):
+            meta.update(render_meta(site.key))
+            if self.screenshots:
+                meta["playwright_page_methods"] = [PageMethod("screenshot", full_page=True, type="png")]
         cls = kw.pop("cls", scrapy.Request)
         return cls(url, callback=kw.pop("callback", self.parse_page), errback=self.on_error, meta=meta, **kw)
 
