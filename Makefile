@@ -44,6 +44,7 @@ bench: install
 	$(BIN)/python bench/parse.py
 	$(BIN)/python bench/crawl.py
 	$(BIN)/python bench/replay.py
+	$(BIN)/python bench/render.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis

@@ -114,3 +114,22 @@ def test_missing_browser_is_one_clear_error(tmp_path):
     assert run.returncode != 0
     assert "Chromium not found at /nonexistent/chromium: install Debian's package (apt-get install chromium)" \
         in run.stderr
+
+
+def test_screenshots_archived_when_asked(tmp_path):
+    site = build_js_site("inline", n_reports=2)
+    with ReplicaServer(site) as server:
+        yaml_path = write_sites(tmp_path / "s.yaml", {site.key: dict(minimal_entry(server, site), render="lists")})
+        crawl(tmp_path, yaml_path, site.key, "-s", "WARC_SCREENSHOTS=True")
+    shots, doms = [], {}
+    for w in (tmp_path / "archive").glob("*.warc.gz"):
+        with open(w, "rb") as f:
+            for rec in ArchiveIterator(f):
+                data = rec.raw_stream.read()
+                if rec.rec_type == "resource" and rec.rec_headers.get_header("Content-Type") == "image/png":
+                    shots.append((rec, data))
+                elif rec.rec_type == "resource":
+                    doms[rec.rec_headers.get_header("WARC-Record-ID")] = rec
+    assert len(shots) == 1                               # one rendered list page
+    rec, png = shots[0]
+    assert png.startswith(b"\x89PNG") and rec.rec_headers.get_header("WARC-Concurrent-To") in doms
