@@ -65,8 +65,10 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):
 
 
 def render_meta(context: str, include_page: bool = False) -> dict:
-    """Request meta that sends a request through the browser, in one browser context per site."""
-    meta = {"playwright": True, "playwright_context": context}
+    """Request meta that sends a request through the browser, in one browser context per site. The DOM is
+    taken once the network has been idle for 500 ms, so lists that scripts fetch after `load` are in it."""
+    meta = {"playwright": True, "playwright_context": context,
+            "playwright_page_goto_kwargs": {"wait_until": "networkidle"}}
     if include_page:
         meta["playwright_include_page"] = True
     return meta

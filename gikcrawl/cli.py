@@ -64,6 +64,16 @@ def cmd_replay(args) -> int:
     return 1 if problems else 0
 
 
+def cmd_archive(args) -> int:
+    from .periodic import parse_overrides, run_archive
+    try:
+        overrides = parse_overrides(args.set)
+    except ValueError as e:
+        print(f"gikcrawl archive: {e}", file=sys.stderr)
+        return 2
+    return run_archive(args.sites, args.refresh, args.resume, overrides)
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="gikcrawl", description=__doc__)
     ap.add_argument("--version", action="version", version=f"gikcrawl {__version__}")
@@ -78,6 +88,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="archive", help="archive directory (default: ./archive)")
     p.add_argument("-v", "--verbose", action="store_true", help="Scrapy's log on the terminal")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("archive", help="an archival run over many sites: incremental, resumable, with a report")
+    p.add_argument("--sites", default="all", help="all, or KEY,KEY,... (default all)")
+    p.add_argument("--refresh", choices=("new", "all"), default="new",
+                   help="new: skip reports already archived (default); all: fetch everything, revisits for the "
+                        "unchanged")
+    p.add_argument("--resume", action="store_true", help="continue the last run that did not finish")
+    p.add_argument("-s", "--set", action="append", metavar="NAME=VALUE", help="a Scrapy or gikcrawl setting")
+    p.set_defaults(func=cmd_archive)
 
     p = sub.add_parser("replay", help="reparse archived report pages (WARC files or directories), offline")
     p.add_argument("paths", nargs="+", metavar="PATH")

@@ -11,6 +11,16 @@ from .digest import sha1_digest
 from .items import utc_now
 
 
+def _run_id(spider) -> str | None:
+    run = getattr(spider, "run", None)
+    return run.run_id if run else None
+
+
+def _header(response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
 class CatalogPipeline:
     """Writes ARCHIVE_DIR/catalog.sqlite: a fetches row per response or failure, a reports row per item."""
 
@@ -57,7 +67,8 @@ class CatalogPipeline:
             content_type=(response.headers.get(b"Content-Type") or b"").decode("latin-1") or None,
             length=len(response.body), payload_digest=warc.get("payload_digest") or sha1_digest(response.body),
             warc_file=warc.get("file"), warc_offset=warc.get("offset"), warc_record_id=warc.get("record_id"),
-            referer=request.meta.get("referer_page"))
+            referer=request.meta.get("referer_page"), run_id=_run_id(spider), change=request.meta.get("change"),
+            etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"))
         self._written()
 
     def fetch_failed(self, request, failure, spider):
@@ -65,7 +76,7 @@ class CatalogPipeline:
             return
         self.catalog.add_fetch(url=request.url, site=request.meta.get("site"), kind=request.meta.get("kind"),
                                status=None, error=failure.type.__name__ if failure.type else str(failure.value),
-                               fetched_at=utc_now(), referer=request.meta.get("referer_page"))
+                               fetched_at=utc_now(), referer=request.meta.get("referer_page"), run_id=_run_id(spider))
         self._written()
 
     def process_item(self, item, spider=None):

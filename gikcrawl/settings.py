@@ -19,6 +19,12 @@ WARC_GZIP_LEVEL = 6
 WARC_WORKER_ID = None               # put in file names when several workers share an archive directory
 REPLAY_FROM = None                  # a WARC file or directory: serve every request from it (no network)
 
+# Archival runs (gikcrawl/runs.py): `gikcrawl archive` sets these
+GIKCRAWL_REFRESH = "all"            # all: fetch everything, unchanged payloads become revisit records;
+                                    # new: reports and attachments captured by earlier runs are not fetched
+GIKCRAWL_RUN_ID = None              # None: a new run, named by its UTC start
+GIKCRAWL_RESUME = False             # continue GIKCRAWL_RUN_ID: what it archived is served from its WARCs
+
 USER_AGENT = f"gikcrawl/{__version__} (archival crawler for government annual reports; contact: {{contact}})"
 
 # Politeness for small government servers.
@@ -59,14 +65,18 @@ DOWNLOADER_MIDDLEWARES = {
     # next to the downloader: sees requests as sent and responses as received (before redirects and
     # content decoding); see gikcrawl/archive/middleware.py
     "gikcrawl.archive.middleware.WarcArchiveMiddleware": 950,
-    # with -s REPLAY_FROM=PATH: answers every request from the archive (gikcrawl/archive/replay_mw.py)
+    # with -s REPLAY_FROM=PATH: answers every request from the archive (gikcrawl/archive/replay_mw.py);
+    # on a resumed run, answers what the run archived before it was killed
     "gikcrawl.archive.replay_mw.ArchiveReplayMiddleware": 960,
+    # conditional requests from earlier captures; a 304 gets the archived body for the spider
+    "gikcrawl.archive.incremental.IncrementalMiddleware": 945,
 }
 ITEM_PIPELINES = {
     "gikcrawl.pipelines.CatalogPipeline": 800,
 }
 EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
+    "gikcrawl.runs.RunExtension": 500,
 }
 REMOTE_CONTROL_ENABLED = False      # no HTTP control port on a crawler of untrusted sites
 TELNETCONSOLE_ENABLED = False

@@ -18,7 +18,11 @@ from scrapy.utils.defer import deferred_from_coro
 
 from .. import signals as gk_signals
 from .http import browser_request_block, browser_response_block, request_block, response_block
+from ..digest import sha1_digest
+from ..runs import RunState
 from .writer import WarcWriterSet, software_info, warc_date
+
+SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 
 logger = logging.getLogger(__name__)
 
@@ -33,12 +37,16 @@ class WarcArchiveMiddleware:
         self.writers = WarcWriterSet(Path(s.get("ARCHIVE_DIR", "archive")), self._info(crawler),
                                      max_size=s.getint("WARC_MAX_SIZE", 1 << 30),
                                      compresslevel=s.getint("WARC_GZIP_LEVEL", 6),
-                                     worker=s.get("WARC_WORKER_ID") or None)
+                                     worker=s.get("WARC_WORKER_ID") or None, stamp=self._run(crawler).run_id)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
+
+    @staticmethod
+    def _run(crawler):
+        return crawler.spider.run if getattr(crawler.spider, "run", None) else RunState.from_settings(crawler.settings)
 
     @staticmethod
     def _info(crawler) -> dict:
@@ -79,10 +87,21 @@ class WarcArchiveMiddleware:
             ext["WARC-Gikcrawl-Site"] = request.meta["site"]
         if request.meta.get("kind"):
             ext["WARC-Gikcrawl-Kind"] = request.meta["kind"]
+        run = self._run_state(spider)
+        prev = run.previous.get(request.url) if run else None
+        revisit = None
         if request.meta.get("playwright"):
             records, parsed = self._rendered(f.builder, request, response, date, ext)
         else:
-            records, parsed = self._plain(f.builder, request, response, date, ext), 0
+            digest = sha1_digest(response.body)
+            if run:
+                request.meta["change"] = run.classify(request.url, response.status, digest)
+            if prev and (response.status == 304 or (200 <= response.status < 300 and digest == prev.digest)):
+                revisit = prev
+                records = self._revisit(f.builder, request, response, date, ext, prev)
+            else:
+                records = self._plain(f.builder, request, response, date, ext)
+            parsed = 0
         try:
             offsets = [f.write(rec) for rec in records]
         except OSError as e:                     # the archive is the point: stop rather than crawl unarchived
@@ -91,9 +110,15 @@ class WarcArchiveMiddleware:
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="warc_write_failed"))
             raise
         main = records[parsed]
-        request.meta["warc"] = {"file": f.name, "offset": offsets[parsed], "date": date,
-                                "record_id": main.rec_headers.get_header("WARC-Record-ID"),
-                                "payload_digest": main.rec_headers.get_header("WARC-Payload-Digest")}
+        if revisit is not None:          # the bytes are in the earlier capture: point there, dated now
+            request.meta["warc"] = {"file": revisit.warc_file, "offset": revisit.warc_offset, "date": date,
+                                    "record_id": revisit.record_id, "payload_digest": revisit.digest,
+                                    "revisit": {"file": f.name, "offset": offsets[parsed],
+                                                "record_id": main.rec_headers.get_header("WARC-Record-ID")}}
+        else:
+            request.meta["warc"] = {"file": f.name, "offset": offsets[parsed], "date": date,
+                                    "record_id": main.rec_headers.get_header("WARC-Record-ID"),
+                                    "payload_digest": main.rec_headers.get_header("WARC-Payload-Digest")}
         self.crawler.signals.send_catch_log(gk_signals.response_archived, request=request, response=response,
                                             spider=spider)
         for rec in records:
@@ -111,6 +136,28 @@ class WarcArchiveMiddleware:
                                          warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To":
                                                             resp.rec_headers.get_header("WARC-Record-ID")})
         return resp, req
+
+    @staticmethod
+    def _run_state(spider):
+        return getattr(spider, "run", None)
+
+    def _revisit(self, builder, request, response, date, ext, prev):
+        """A revisit record (with the request record) instead of a second copy of an unchanged payload:
+        identical-payload-digest for a 2xx whose digest matches, server-not-modified for a 304."""
+        resp_headers, _ = response_block(response)
+        rec = builder.create_revisit_record(request.url, prev.digest, request.url, prev.date,
+                                            http_headers=resp_headers,
+                                            warc_headers_dict=dict({"WARC-Date": date}, **ext))
+        if response.status == 304:
+            rec.rec_headers.replace_header("WARC-Profile", SERVER_NOT_MODIFIED)
+        if prev.record_id:
+            rec.rec_headers.add_header("WARC-Refers-To", prev.record_id)
+        req_headers, req_body = request_block(request)
+        req = builder.create_warc_record(request.url, "request", payload=io.BytesIO(req_body), length=len(req_body),
+                                         http_headers=req_headers,
+                                         warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To":
+                                                            rec.rec_headers.get_header("WARC-Record-ID")})
+        return [rec, req]
 
     def _plain(self, builder, request, response, date, ext):
         resp_headers, body = response_block(response)

@@ -8,6 +8,7 @@ NotInArchive (counted in stats as replay/missing), never a made-up 404. Archivin
 from __future__ import annotations
 
 import json
+import logging
 import tempfile
 from pathlib import Path
 
@@ -15,9 +16,12 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Headers
 from scrapy.responsetypes import responsetypes
 
+from .. import signals as gk_signals
 from .cdxj import index_path, write_index
 from .reader import read_member, record_of
-from .verify import warc_files
+from .verify import verify, warc_files
+
+logger = logging.getLogger(__name__)
 
 
 class NotInArchive(IgnoreRequest):
@@ -57,13 +61,29 @@ def load_index(paths) -> tuple[dict, dict, dict]:
 
 
 class ArchiveReplayMiddleware:
+    """REPLAY_FROM: every request from the archive (strict: a miss fails). GIKCRAWL_RESUME: what the run
+    being resumed archived before it was killed (its WARCs repaired first); misses go to the network."""
+
     def __init__(self, crawler):
-        source = crawler.settings.get("REPLAY_FROM")
-        if not source:
-            raise NotConfigured
+        s = crawler.settings
+        run = getattr(crawler.spider, "run", None)
         self.crawler = crawler
-        self.root = Path(source) if Path(source).is_dir() else Path(source).parent
-        self.by_key, self.by_time, self.doms = load_index([source])
+        self.resuming = False
+        if s.get("REPLAY_FROM"):
+            source = Path(s.get("REPLAY_FROM"))
+            self.root = source if source.is_dir() else source.parent
+            paths = [source]
+        elif s.getbool("GIKCRAWL_RESUME") and run is not None:
+            self.resuming, self.root = True, run.archive_dir
+            paths = run.warc_files()
+            for path in paths:
+                verdict = verify(path, repair=True)
+                if verdict.repaired:
+                    logger.warning("resume: %s: %s", path, verdict.repaired)
+        else:
+            raise NotConfigured
+        self.run = run
+        self.by_key, self.by_time, self.doms = load_index(paths) if paths else ({}, {}, {})
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -72,36 +92,67 @@ class ArchiveReplayMiddleware:
     def process_request(self, request, spider=None):
         stats = self.crawler.stats
         url = request.url.split("#")[0]
+        request.meta.pop("warc_skip", None)
         if request.meta.get("playwright") and url in self.doms:
             return self._dom(request, url, self.doms[url])
         entry = self.by_key.get((request.method.upper(), url))
         if entry is None:
+            if self.resuming:
+                return None                      # not archived before the kill: fetch it
             stats.inc_value("replay/missing")
             raise NotInArchive(f"not in the archive: {request.method} {url}")
         rec = record_of(read_member(entry["path"], int(entry["offset"])))
         date = rec.rec_headers.get_header("WARC-Date")
         origin, original = rec, entry
         if rec.rec_type == "revisit":
-            target = (rec.rec_headers.get_header("WARC-Refers-To-Target-URI"),
-                      rec.rec_headers.get_header("WARC-Refers-To-Date"))
-            original = next((e for (u, _), e in self.by_time.items() if u == target[0] and
-                             _same_time(e["timestamp"], target[1]) and e.get("mime") != "warc/revisit"), None)
+            original = self._original(rec)
             if original is None:
                 stats.inc_value("replay/missing")
-                raise NotInArchive(f"revisit of {target[0]} whose original is not in the archive")
+                raise NotInArchive(f"revisit of {url} whose original is not in the archive")
             origin = record_of(read_member(original["path"], int(original["offset"])))
         body = origin.raw_stream.read()
         http = rec.http_headers if rec.http_headers else origin.http_headers
-        headers = Headers()
-        for name, value in http.headers:
-            headers.appendlist(name, value.encode("latin-1", "replace") if isinstance(value, str) else value)
+        headers = _headers(http)
         cls = responsetypes.from_args(headers=headers, url=url, body=body)
         request.meta["warc"] = {"file": _location(self.root, original), "offset": int(original["offset"]),
                                 "record_id": origin.rec_headers.get_header("WARC-Record-ID"), "date": date,
                                 "payload_digest": origin.rec_headers.get_header("WARC-Payload-Digest")}
-        stats.inc_value("replay/served")
-        return cls(url=url, status=int(http.get_statuscode()), headers=headers, body=body, request=request,
-                   protocol=http.protocol or None)
+        status = int(http.get_statuscode())
+        if status == 304 and rec.rec_type == "revisit":       # server-not-modified: the earlier capture
+            status, headers = int(origin.http_headers.get_statuscode()), _headers(origin.http_headers)
+        response = cls(url=url, status=status, headers=headers, body=body, request=request,
+                       protocol=http.protocol or None)
+        if self.resuming:
+            request.meta["warc_skip"] = True     # already in the archive
+            self._resumed(request, response, rec)
+        else:
+            stats.inc_value("replay/served")
+        return response
+
+    def _original(self, revisit) -> dict | None:
+        """The index entry of the response a revisit record refers to (in the inputs, or for a resumed run,
+        the earlier capture the run's revisit pointed at)."""
+        uri = revisit.rec_headers.get_header("WARC-Refers-To-Target-URI")
+        date = revisit.rec_headers.get_header("WARC-Refers-To-Date")
+        found = next((e for (u, _), e in self.by_time.items() if u == uri and _same_time(e["timestamp"], date)
+                      and e.get("mime") != "warc/revisit"), None)
+        prev = self.run.previous.get(uri) if (found is None and self.run is not None) else None
+        if prev is not None and prev.warc_file:
+            found = {"path": str(self.run.archive_dir / prev.warc_file), "offset": prev.warc_offset,
+                     "filename": prev.warc_file}
+        return found
+
+    def _resumed(self, request, response, rec) -> None:
+        """A response the killed run archived: the catalog gets its row again, as if fetched now."""
+        stats = self.crawler.stats
+        stats.inc_value("gikcrawl/resume/served_from_archive")
+        warc = request.meta["warc"]
+        if rec.rec_type == "revisit":                # meta points at the bytes; keep the revisit's own date
+            warc["date"] = rec.rec_headers.get_header("WARC-Date")
+        request.meta["change"] = self.run.classify(request.url, response.status, warc.get("payload_digest")) \
+            if self.run else None
+        self.crawler.signals.send_catch_log(gk_signals.response_archived, request=request, response=response,
+                                            spider=self.crawler.spider)
 
     def _dom(self, request, url, entry):
         """A rendered page: the stored DOM, as the browser handed it to the spider."""
@@ -111,11 +162,27 @@ class ArchiveReplayMiddleware:
         request.meta["warc"] = {"file": _location(self.root, entry), "offset": int(entry["offset"]),
                                 "record_id": h.get_header("WARC-Record-ID"), "date": h.get_header("WARC-Date"),
                                 "payload_digest": h.get_header("WARC-Payload-Digest")}
+        if self.resuming:
+            request.meta["warc_skip"] = True     # already in the archive
+            response = responsetypes.from_args(headers=Headers({"Content-Type": h.get_header("Content-Type") or
+                                                                "text/html"}), url=url, body=body)(
+                url=url, status=int(h.get_header("WARC-Gikcrawl-Status") or 200),
+                headers=Headers({"Content-Type": h.get_header("Content-Type") or "text/html"}), body=body,
+                request=request, flags=["playwright"])
+            self._resumed(request, response, rec)
+            return response
         self.crawler.stats.inc_value("replay/served_dom")
         headers = Headers({"Content-Type": h.get_header("Content-Type") or "text/html"})
         status = h.get_header("WARC-Gikcrawl-Status") or "200"
         return responsetypes.from_args(headers=headers, url=url, body=body)(
             url=url, status=int(status), headers=headers, body=body, request=request, flags=["playwright"])
+
+
+def _headers(http) -> Headers:
+    headers = Headers()
+    for name, value in http.headers:
+        headers.appendlist(name, value.encode("latin-1", "replace") if isinstance(value, str) else value)
+    return headers
 
 
 def _location(root: Path, entry: dict) -> str:

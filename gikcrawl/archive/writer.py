@@ -72,7 +72,7 @@ class WarcWriterSet:
     """The WARC files of one crawl: one series per prefix (a site key), rolled over at max_size bytes."""
 
     def __init__(self, root: str | os.PathLike, info: dict, *, max_size: int = 1 << 30, compresslevel: int = 6,
-                 worker: str | None = None):
+                 worker: str | None = None, stamp: str | None = None):
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.info = info
@@ -81,7 +81,7 @@ class WarcWriterSet:
         self.worker = worker
         self.open_files: dict[str, WarcFile] = {}
         self.serials: dict[str, int] = {}
-        self.stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
+        self.stamp = stamp or datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")   # the run id
 
     def _new_file(self, prefix: str) -> WarcFile:
         serial = self.serials.get(prefix, 0)

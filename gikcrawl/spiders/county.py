@@ -11,6 +11,8 @@ from urllib.parse import urlencode
 
 import scrapy
 from parsel import Selector
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
 
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from .. import signals as gk_signals
 from ..extract import decode_body
 from ..items import is_html_type, is_report, report_item
 from ..encoding import UndecodableError
+from ..runs import RunState
 from ..sites import SiteConfigError, load_sites
 
 
@@ -48,6 +51,9 @@ class CountySpider(scrapy.Spider):
         if renders and not Path(executable).exists():
             raise SiteConfigError(f"sites {', '.join(renders)} have render set: {missing_browser_message(executable)}")
         spider.screenshots = crawler.settings.getbool("WARC_SCREENSHOTS")
+        spider.run = RunState.from_settings(crawler.settings)
+        spider.rechecked = False
+        crawler.signals.connect(spider.recheck_unlinked, signal=signals.spider_idle)
         if spider.start_override and len(spider.sites) != 1:
             raise SiteConfigError("-a start_urls=… needs exactly one site")
         slots = dict(crawler.settings.getdict("DOWNLOAD_SLOTS"))
@@ -68,10 +74,18 @@ class CountySpider(scrapy.Spider):
     # --- requests ------------------------------------------------------------------------------------
 
     def request(self, url: str, site, kind: str, *, referer: str | None = None, text: str = "",
-                in_column: bool = False, **kw) -> scrapy.Request | None:
+                in_column: bool = False, recheck: bool = False, **kw) -> scrapy.Request | None:
         if not site.allows(url):
             self.crawler.stats.inc_value("gikcrawl/offsite_links")
             return None
+        if kind in ("report", "attachment") and not recheck:
+            self.run.linked.add(url)
+            if self.run.refresh == "new" and not self.run.revalidatable(url) and self.run.known(url):
+                if url not in self.run.skipped_urls:
+                    self.run.skipped_urls.add(url)
+                    self.run.skipped[site.key] += 1
+                    self.crawler.stats.inc_value("gikcrawl/incremental/skipped_known")
+                return None
         meta = {"site": site.key, "kind": kind, "referer_page": referer, "link_text": text,
                 "in_column": in_column}
         if site.politeness.get("robotstxt_obey") is False:
@@ -92,6 +106,21 @@ class CountySpider(scrapy.Spider):
                 req = self.request(url, site, "list", in_column=in_column)
                 if req is not None:
                     yield req
+
+    def recheck_unlinked(self):
+        """Once the crawl is done: reports captured before that no list links any more are fetched once,
+        so a page that is gone is reported as vanished (404/410) rather than silently dropped."""
+        if self.rechecked:
+            return
+        self.rechecked = True
+        todo = self.run.unlinked_known(set(self.sites))
+        for url, prev in todo:
+            req = self.request(url, self.sites[prev.site], prev.kind, recheck=True)
+            if req is not None:
+                self.crawler.engine.crawl(req)
+        if todo:
+            self.crawler.stats.set_value("gikcrawl/incremental/rechecked_unlinked", len(todo))
+            raise DontCloseSpider
 
     def on_error(self, failure):
         request = failure.request

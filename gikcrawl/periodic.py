@@ -1,0 +1,53 @@
+"""`gikcrawl archive`: one archival run over many sites, incremental and resumable, with a run report."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from .catalog import Catalog
+from .crawl import project_settings, run_county
+from .runs import format_report, new_run_id
+
+
+def parse_overrides(pairs: list[str]) -> dict:
+    out = {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise ValueError(f"-s takes NAME=VALUE, not {pair!r}")
+        out[name] = value
+    return out
+
+
+def run_archive(sites: str, refresh: str, resume: bool, overrides: dict) -> int:
+    settings = project_settings(overrides)
+    archive = Path(settings.get("ARCHIVE_DIR", "archive"))
+    catalog = Catalog(archive / "catalog.sqlite")
+    try:
+        if resume:
+            unfinished = catalog.unfinished_run()
+            if unfinished is None:
+                print("gikcrawl archive: no unfinished run to resume", file=sys.stderr)
+                return 2
+            run_id, sites, refresh = unfinished
+            print(f"resuming run {run_id} (sites {sites}, refresh {refresh})", file=sys.stderr)
+        else:
+            run_id = new_run_id()
+    finally:
+        catalog.close()
+    stats = run_county(dict(overrides, GIKCRAWL_RUN_ID=run_id, GIKCRAWL_REFRESH=refresh,
+                            GIKCRAWL_RESUME=resume), site=sites)
+    report_path = archive / "runs" / f"{run_id}.json"
+    if stats.get("finish_reason") != "finished" or not report_path.exists():
+        print(f"gikcrawl archive: run {run_id} did not finish ({stats.get('finish_reason')}); "
+              f"continue it with --resume", file=sys.stderr)
+        return 2
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    print(format_report(report))
+    print(f"run report: {report_path}")
+    failed = [site for site, r in report["sites"].items() if r["failed_entirely"]]
+    if failed:
+        print(f"gikcrawl archive: sites failed entirely: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,185 @@
+"""Archival runs: what a run knows of earlier ones, and the report of what changed.
+
+A run has an id (its UTC start, also in its WARC file names) and a refresh mode:
+  new  report pages and attachments captured by an earlier run are not downloaded again: they are
+       revalidated with a conditional request (If-None-Match / If-Modified-Since) where the earlier capture
+       had an ETag / Last-Modified (a 304 costs no body), and skipped otherwise; list pages are always
+       fetched; known reports no longer linked from any list are checked once (404/410: vanished)
+  all  everything is fetched again (conditionally where possible); an unchanged payload is archived as a
+       revisit record (identical-payload-digest, or server-not-modified for a 304)
+The run report, per site: pages fetched, new reports, unchanged, changed (same URL, new digest; both
+captures kept), vanished (404/410 for a URL archived before), failures by cause.
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from scrapy import signals
+
+from .catalog import Catalog
+
+REFRESH_MODES = ("new", "all")
+
+
+def new_run_id() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
+
+
+@dataclass
+class Previous:
+    digest: str | None
+    date: str | None
+    record_id: str | None
+    warc_file: str | None
+    warc_offset: int | None
+    etag: str | None
+    last_modified: str | None
+    kind: str | None
+    site: str | None
+
+
+@dataclass
+class RunState:
+    run_id: str
+    refresh: str
+    resume: bool
+    archive_dir: Path
+    previous: dict = field(default_factory=dict)            # url → Previous (latest capture before this run)
+    linked: set = field(default_factory=set)                 # report/attachment URLs linked in this run
+    skipped: Counter = field(default_factory=Counter)        # site → known reports not fetched again
+    skipped_urls: set = field(default_factory=set)
+
+    @classmethod
+    def from_settings(cls, settings) -> "RunState":
+        refresh = settings.get("GIKCRAWL_REFRESH", "all")
+        if refresh not in REFRESH_MODES:
+            raise ValueError(f"GIKCRAWL_REFRESH must be one of {', '.join(REFRESH_MODES)}, not {refresh!r}")
+        archive = Path(settings.get("ARCHIVE_DIR", "archive"))
+        run_id = settings.get("GIKCRAWL_RUN_ID") or new_run_id()
+        state = cls(run_id, refresh, settings.getbool("GIKCRAWL_RESUME"), archive)
+        catalog_path = archive / "catalog.sqlite"
+        if catalog_path.exists():
+            catalog = Catalog(catalog_path)
+            try:
+                state.previous = {url: Previous(*row) for url, row in catalog.previous_captures(run_id).items()}
+            finally:
+                catalog.close()
+        return state
+
+    def known(self, url: str) -> bool:
+        return url in self.previous
+
+    def revalidatable(self, url: str) -> bool:
+        """Captured before with an ETag or Last-Modified: a conditional request costs no body if unchanged."""
+        prev = self.previous.get(url)
+        return bool(prev and (prev.etag or prev.last_modified))
+
+    def classify(self, url: str, status: int, digest: str | None) -> str | None:
+        """new | unchanged | changed | vanished | None (nothing to say, e.g. an error page never archived)."""
+        prev = self.previous.get(url)
+        if status == 304 and prev:
+            return "unchanged"
+        if 200 <= status < 300:
+            if prev is None:
+                return "new"
+            return "unchanged" if digest == prev.digest else "changed"
+        if status in (404, 410) and prev:
+            return "vanished"
+        return None
+
+    def unlinked_known(self, sites) -> list[tuple[str, Previous]]:
+        """Reports and attachments captured before, on these sites, that no list linked in this run."""
+        return [(url, p) for url, p in self.previous.items()
+                if p.kind in ("report", "attachment") and p.site in sites and url not in self.linked]
+
+    def warc_files(self) -> list[Path]:
+        return sorted(self.archive_dir.glob(f"*-{self.run_id}-*.warc.gz"))
+
+
+def run_report(catalog: Catalog, run: RunState, sites: list[str]) -> dict:
+    per_site: dict = {}
+    rows = catalog.db.execute("SELECT site, kind, status, error, change FROM fetches WHERE run_id = ?",
+                              (run.run_id,)).fetchall()
+    grouped = defaultdict(list)
+    for row in rows:
+        grouped[row[0]].append(row)
+    for site in sites:
+        mine = grouped.get(site, [])
+        docs = [r for r in mine if r[1] in ("report", "attachment")]
+        failures = Counter(r[3] for r in mine if r[3])
+        ok = sum(1 for r in mine if r[2] is not None and 200 <= r[2] < 400)
+        per_site[site] = {
+            "pages_fetched": len(mine),
+            "new_reports": sum(1 for r in docs if r[1] == "report" and r[4] == "new"),
+            "new_attachments": sum(1 for r in docs if r[1] == "attachment" and r[4] == "new"),
+            "unchanged": sum(1 for r in docs if r[4] == "unchanged") + run.skipped.get(site, 0),
+            "changed": sum(1 for r in docs if r[4] == "changed"),
+            "vanished": sum(1 for r in docs if r[4] == "vanished"),
+            "failures": dict(sorted(failures.items())),
+            "failed_entirely": ok == 0,
+        }
+    totals = {key: sum(s[key] for s in per_site.values()) for key in
+              ("pages_fetched", "new_reports", "new_attachments", "unchanged", "changed", "vanished")}
+    totals["failures"] = dict(sum((Counter(s["failures"]) for s in per_site.values()), Counter()))
+    return {"run_id": run.run_id, "refresh": run.refresh, "resumed": run.resume, "sites": per_site,
+            "totals": totals}
+
+
+def format_report(report: dict) -> str:
+    head = f"{'site':16s} {'fetched':>8s} {'new':>5s} {'unchanged':>9s} {'changed':>8s} {'vanished':>8s}  failures"
+    lines = [f"run {report['run_id']} (refresh {report['refresh']}{', resumed' if report['resumed'] else ''})", head]
+    for site, r in list(report["sites"].items()) + [("total", report["totals"])]:
+        failures = ", ".join(f"{k} {v}" for k, v in r["failures"].items()) or "-"
+        flag = "  SITE FAILED" if r.get("failed_entirely") else ""
+        lines.append(f"{site:16s} {r['pages_fetched']:8d} {r['new_reports']:5d} {r['unchanged']:9d} {r['changed']:8d} "
+                     f"{r['vanished']:8d}  {failures}{flag}")
+    return "\n".join(lines)
+
+
+class RunExtension:
+    """Records the run in the catalog, and at a finished close writes its report (JSON in
+    ARCHIVE_DIR/runs/RUN_ID.json and in the catalog). A run that did not finish stays open for --resume."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def _catalog(self, spider) -> Catalog:
+        return Catalog(spider.run.archive_dir / "catalog.sqlite")
+
+    def spider_opened(self, spider):
+        run = getattr(spider, "run", None)
+        if run is None:
+            return
+        catalog = self._catalog(spider)
+        try:
+            if run.resume:
+                catalog.forget_run_fetches(run.run_id)
+            catalog.start_run(run.run_id, datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                              list(spider.sites), run.refresh)
+        finally:
+            catalog.close()
+
+    def spider_closed(self, spider, reason):
+        run = getattr(spider, "run", None)
+        if run is None or reason != "finished":
+            return
+        catalog = self._catalog(spider)
+        try:
+            report = run_report(catalog, run, list(spider.sites))
+            out = run.archive_dir / "runs" / f"{run.run_id}.json"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+            catalog.finish_run(run.run_id, datetime.now(timezone.utc).isoformat(timespec="seconds"), report)
+        finally:
+            catalog.close()
+        spider.run_report = report
