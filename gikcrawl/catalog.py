@@ -32,8 +32,6 @@ CREATE TABLE IF NOT EXISTS fetches (
     etag          TEXT,
     last_modified TEXT
 );
-CREATE INDEX IF NOT EXISTS fetches_url ON fetches(url);
-CREATE INDEX IF NOT EXISTS fetches_run ON fetches(run_id);
 CREATE TABLE IF NOT EXISTS runs (
     run_id        TEXT PRIMARY KEY,  -- UTC timestamp of the run's start, also in its WARC file names
     started       TEXT NOT NULL,
@@ -60,6 +58,10 @@ CREATE TABLE IF NOT EXISTS reports (
     record        TEXT NOT NULL      -- the whole record (report.schema.json) as JSON
 );
 """
+INDEXES = """
+CREATE INDEX IF NOT EXISTS fetches_url ON fetches(url);
+CREATE INDEX IF NOT EXISTS fetches_run ON fetches(run_id);
+"""
 
 
 class Catalog:
@@ -71,6 +73,7 @@ class Catalog:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
         self._migrate()
+        self.db.executescript(INDEXES)
 
     def _migrate(self) -> None:
         """Catalogs made before a column existed get it (NULL for old rows)."""

@@ -71,7 +71,28 @@ def cmd_archive(args) -> int:
     except ValueError as e:
         print(f"gikcrawl archive: {e}", file=sys.stderr)
         return 2
+    if args.redis:
+        overrides["REDIS_URL"] = args.redis
     return run_archive(args.sites, args.refresh, args.resume, overrides)
+
+
+def cmd_enqueue(args) -> int:
+    from .enqueue import enqueue
+    from .periodic import parse_overrides
+    run_id, queued = enqueue(args.sites, args.redis, args.new_run, parse_overrides(args.set))
+    print(f"run {run_id}: {queued} start requests queued at {args.redis}")
+    return 0
+
+
+def cmd_catalog_merge(args) -> int:
+    from .runs import format_report, merge_worker_catalogs
+    reports = merge_worker_catalogs(args.archive_dir)
+    if not reports:
+        print("gikcrawl catalog merge: no worker catalogs (catalog-*.sqlite) to merge", file=sys.stderr)
+        return 2
+    for report in reports:
+        print(format_report(report))
+    return 1 if any(r["failed_entirely"] for rep in reports for r in rep["sites"].values()) else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -96,7 +117,21 @@ def build_parser() -> argparse.ArgumentParser:
                         "unchanged")
     p.add_argument("--resume", action="store_true", help="continue the last run that did not finish")
     p.add_argument("-s", "--set", action="append", metavar="NAME=VALUE", help="a Scrapy or gikcrawl setting")
+    p.add_argument("--redis", metavar="URL", help="crawl as one worker of a distributed run (REDIS_URL)")
     p.set_defaults(func=cmd_archive)
+
+    p = sub.add_parser("enqueue", help="seed the shared frontier of a distributed run (scrapy-redis)")
+    p.add_argument("--sites", default="all", help="all, or KEY,KEY,...")
+    p.add_argument("--redis", required=True, metavar="URL", help="redis://host:port/db")
+    p.add_argument("--new-run", action="store_true", help="start a new run (a fresh seen-set) instead of "
+                                                          "joining the current one")
+    p.add_argument("-s", "--set", action="append", metavar="NAME=VALUE", help="a Scrapy or gikcrawl setting")
+    p.set_defaults(func=cmd_enqueue)
+
+    catalog = sub.add_parser("catalog", help="catalog tools").add_subparsers(dest="catalog_command", required=True)
+    p = catalog.add_parser("merge", help="join distributed workers' catalogs and write each run's report")
+    p.add_argument("archive_dir", metavar="ARCHIVE_DIR")
+    p.set_defaults(func=cmd_catalog_merge)
 
     p = sub.add_parser("replay", help="reparse archived report pages (WARC files or directories), offline")
     p.add_argument("paths", nargs="+", metavar="PATH")

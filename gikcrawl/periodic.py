@@ -36,9 +36,15 @@ def run_archive(sites: str, refresh: str, resume: bool, overrides: dict) -> int:
             run_id = new_run_id()
     finally:
         catalog.close()
+    report_name = f"{run_id}.json"
+    if settings.get("REDIS_URL"):                 # one worker of a distributed run: join the shared run id
+        from .distributed import shared_run_id, worker_id
+        run_id = shared_run_id(settings.get("REDIS_URL"), run_id)
+        overrides = dict(overrides, WARC_WORKER_ID=worker_id(settings))
+        report_name = f"{run_id}-{overrides['WARC_WORKER_ID']}.json"
     stats = run_county(dict(overrides, GIKCRAWL_RUN_ID=run_id, GIKCRAWL_REFRESH=refresh,
                             GIKCRAWL_RESUME=resume), site=sites)
-    report_path = archive / "runs" / f"{run_id}.json"
+    report_path = archive / "runs" / report_name
     if stats.get("finish_reason") != "finished" or not report_path.exists():
         print(f"gikcrawl archive: run {run_id} did not finish ({stats.get('finish_reason')}); "
               f"continue it with --resume", file=sys.stderr)

@@ -26,15 +26,17 @@ class CatalogPipeline:
 
     COMMIT_EVERY = 50
 
-    def __init__(self, archive_dir: str, stats):
-        self.path = Path(archive_dir) / "catalog.sqlite"
+    def __init__(self, archive_dir: str, stats, worker: str | None = None):
+        # distributed workers each keep their own catalog (`gikcrawl catalog merge` joins them)
+        self.path = Path(archive_dir) / (f"catalog-{worker}.sqlite" if worker else "catalog.sqlite")
         self.stats = stats
         self.catalog: Catalog | None = None
         self.pending = 0
 
     @classmethod
     def from_crawler(cls, crawler):
-        o = cls(crawler.settings.get("ARCHIVE_DIR", "archive"), crawler.stats)
+        s = crawler.settings
+        o = cls(s.get("ARCHIVE_DIR", "archive"), crawler.stats, s.get("WARC_WORKER_ID") if s.get("REDIS_URL") else None)
         # with the archive on, a row per archived response (robots.txt too); else per response received
         archived = crawler.settings.getbool("WARC_ENABLED", True) and not crawler.settings.get("REPLAY_FROM")
         crawler.signals.connect(o.response_received,

@@ -100,10 +100,11 @@ class RunState:
         return sorted(self.archive_dir.glob(f"*-{self.run_id}-*.warc.gz"))
 
 
-def run_report(catalog: Catalog, run: RunState, sites: list[str]) -> dict:
+def run_report(catalog: Catalog, run_id: str, refresh: str, resumed: bool, skipped: Counter,
+               sites: list[str]) -> dict:
     per_site: dict = {}
     rows = catalog.db.execute("SELECT site, kind, status, error, change FROM fetches WHERE run_id = ?",
-                              (run.run_id,)).fetchall()
+                              (run_id,)).fetchall()
     grouped = defaultdict(list)
     for row in rows:
         grouped[row[0]].append(row)
@@ -116,7 +117,8 @@ def run_report(catalog: Catalog, run: RunState, sites: list[str]) -> dict:
             "pages_fetched": len(mine),
             "new_reports": sum(1 for r in docs if r[1] == "report" and r[4] == "new"),
             "new_attachments": sum(1 for r in docs if r[1] == "attachment" and r[4] == "new"),
-            "unchanged": sum(1 for r in docs if r[4] == "unchanged") + run.skipped.get(site, 0),
+            "unchanged": sum(1 for r in docs if r[4] == "unchanged") + skipped.get(site, 0),
+            "skipped_known": skipped.get(site, 0),
             "changed": sum(1 for r in docs if r[4] == "changed"),
             "vanished": sum(1 for r in docs if r[4] == "vanished"),
             "failures": dict(sorted(failures.items())),
@@ -125,8 +127,7 @@ def run_report(catalog: Catalog, run: RunState, sites: list[str]) -> dict:
     totals = {key: sum(s[key] for s in per_site.values()) for key in
               ("pages_fetched", "new_reports", "new_attachments", "unchanged", "changed", "vanished")}
     totals["failures"] = dict(sum((Counter(s["failures"]) for s in per_site.values()), Counter()))
-    return {"run_id": run.run_id, "refresh": run.refresh, "resumed": run.resume, "sites": per_site,
-            "totals": totals}
+    return {"run_id": run_id, "refresh": refresh, "resumed": resumed, "sites": per_site, "totals": totals}
 
 
 def format_report(report: dict) -> str:
@@ -153,8 +154,13 @@ class RunExtension:
     def from_crawler(cls, crawler):
         return cls(crawler)
 
+    def _worker(self) -> str | None:
+        s = self.crawler.settings
+        return s.get("WARC_WORKER_ID") if s.get("REDIS_URL") else None
+
     def _catalog(self, spider) -> Catalog:
-        return Catalog(spider.run.archive_dir / "catalog.sqlite")
+        worker = self._worker()
+        return Catalog(spider.run.archive_dir / (f"catalog-{worker}.sqlite" if worker else "catalog.sqlite"))
 
     def spider_opened(self, spider):
         run = getattr(spider, "run", None)
@@ -175,11 +181,59 @@ class RunExtension:
             return
         catalog = self._catalog(spider)
         try:
-            report = run_report(catalog, run, list(spider.sites))
-            out = run.archive_dir / "runs" / f"{run.run_id}.json"
+            report = run_report(catalog, run.run_id, run.refresh, run.resume, run.skipped, list(spider.sites))
+            worker = self._worker()
+            out = run.archive_dir / "runs" / (f"{run.run_id}-{worker}.json" if worker else f"{run.run_id}.json")
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
             catalog.finish_run(run.run_id, datetime.now(timezone.utc).isoformat(timespec="seconds"), report)
         finally:
             catalog.close()
         spider.run_report = report
+
+
+def merge_worker_catalogs(archive_dir: str | Path) -> list[dict]:
+    """Join the per-worker catalogs of distributed runs into ARCHIVE_DIR/catalog.sqlite (merged parts move
+    to ARCHIVE_DIR/merged/), and write each run's report over all its workers. Returns the reports."""
+    archive_dir = Path(archive_dir)
+    parts = sorted(archive_dir.glob("catalog-*.sqlite"))
+    target = Catalog(archive_dir / "catalog.sqlite")
+    runs: dict[str, dict] = {}
+    try:
+        cols = [r[1] for r in target.db.execute("PRAGMA table_info(fetches)") if r[1] != "id"]
+        for part in parts:
+            Catalog(part).close()                      # brings an older part's schema up to date
+            target.db.execute("ATTACH DATABASE ? AS part", (str(part),))
+            target.db.execute(f"INSERT INTO fetches ({', '.join(cols)}) SELECT {', '.join(cols)} FROM part.fetches")
+            target.db.execute("INSERT OR REPLACE INTO reports SELECT * FROM part.reports")
+            for run_id, started, sites, refresh in target.db.execute(
+                    "SELECT run_id, started, sites, refresh FROM part.runs").fetchall():
+                run = runs.setdefault(run_id, {"started": started, "sites": set(), "refresh": refresh})
+                run["started"] = min(run["started"], started)
+                run["sites"].update(sites.split(","))
+            target.db.commit()
+            target.db.execute("DETACH DATABASE part")
+        reports = []
+        for run_id, run in sorted(runs.items()):
+            skipped: Counter = Counter()
+            for worker_report in sorted((archive_dir / "runs").glob(f"{run_id}-*.json")):
+                for site, r in json.loads(worker_report.read_text(encoding="utf-8"))["sites"].items():
+                    skipped[site] += r.get("skipped_known", 0)
+            target.start_run(run_id, run["started"], sorted(run["sites"]), run["refresh"])
+            report = run_report(target, run_id, run["refresh"], False, skipped, sorted(run["sites"]))
+            report["workers"] = len(list((archive_dir / "runs").glob(f"{run_id}-*.json")))
+            (archive_dir / "runs").mkdir(exist_ok=True)
+            (archive_dir / "runs" / f"{run_id}.json").write_text(json.dumps(report, ensure_ascii=False, indent=1),
+                                                                 encoding="utf-8")
+            target.finish_run(run_id, datetime.now(timezone.utc).isoformat(timespec="seconds"), report)
+            reports.append(report)
+    finally:
+        target.close()
+    merged = archive_dir / "merged"
+    for part in parts:
+        merged.mkdir(exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            src = part.with_name(part.name + suffix)
+            if src.exists():
+                src.rename(merged / src.name)
+    return reports

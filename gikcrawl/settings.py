@@ -25,6 +25,11 @@ GIKCRAWL_REFRESH = "all"            # all: fetch everything, unchanged payloads 
 GIKCRAWL_RUN_ID = None              # None: a new run, named by its UTC start
 GIKCRAWL_RESUME = False             # continue GIKCRAWL_RUN_ID: what it archived is served from its WARCs
 
+# Distributed crawling (gikcrawl/distributed.py): set REDIS_URL=redis://host:port/db on every worker
+REDIS_URL = None
+GIKCRAWL_WORKER_TTL = 15.0          # seconds without heartbeat before a worker's in-flight requests are requeued
+GIKCRAWL_HOST_DELAY = None          # seconds between requests to one host across all workers (None: DOWNLOAD_DELAY)
+
 USER_AGENT = f"gikcrawl/{__version__} (archival crawler for government annual reports; contact: {{contact}})"
 
 # Politeness for small government servers.
@@ -70,6 +75,12 @@ DOWNLOADER_MIDDLEWARES = {
     "gikcrawl.archive.replay_mw.ArchiveReplayMiddleware": 960,
     # conditional requests from earlier captures; a 304 gets the archived body for the spider
     "gikcrawl.archive.incremental.IncrementalMiddleware": 945,
+    # with REDIS_URL: the shared per-host slot across workers (gikcrawl/distributed.py)
+    "gikcrawl.distributed.DistributedMiddleware": 970,
+}
+SPIDER_MIDDLEWARES = {
+    # with REDIS_URL: a request stays in the worker's in-flight hash until its callback is done
+    "gikcrawl.distributed.InflightDoneMiddleware": 1,
 }
 ITEM_PIPELINES = {
     "gikcrawl.pipelines.CatalogPipeline": 800,

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from scrapy_playwright.page import PageMethod
 
-from .. import discovery
+from .. import discovery, distributed
 from ..browser import browser_path, missing_browser_message, render_meta
 from .. import signals as gk_signals
 from ..extract import decode_body
@@ -51,6 +51,8 @@ class CountySpider(scrapy.Spider):
         if renders and not Path(executable).exists():
             raise SiteConfigError(f"sites {', '.join(renders)} have render set: {missing_browser_message(executable)}")
         spider.screenshots = crawler.settings.getbool("WARC_SCREENSHOTS")
+        if crawler.settings.get("REDIS_URL"):
+            distributed.configure(crawler.settings)
         spider.run = RunState.from_settings(crawler.settings)
         spider.rechecked = False
         crawler.signals.connect(spider.recheck_unlinked, signal=signals.spider_idle)
@@ -99,12 +101,14 @@ class CountySpider(scrapy.Spider):
         cls = kw.pop("cls", scrapy.Request)
         return cls(url, callback=kw.pop("callback", self.parse_page), errback=self.on_error, meta=meta, **kw)
 
+    def start_request(self, site, url: str) -> scrapy.Request | None:
+        return self.request(url, site, "list", in_column=bool(discovery.COLUMN_SLUG.search(url)))
+
     async def start(self):
         for site in self.sites.values():
             for url in self.start_override or site.start_urls:
-                in_column = bool(discovery.COLUMN_SLUG.search(url))
-                req = self.request(url, site, "list", in_column=in_column)
-                if req is not None:
+                req = self.start_request(site, url)
+                if req is not None:      # (distributed: the shared dupefilter drops start URLs already queued)
                     yield req
 
     def recheck_unlinked(self):
@@ -130,6 +134,7 @@ class CountySpider(scrapy.Spider):
                             request.meta.get("kind"))
         self.crawler.signals.send_catch_log(gk_signals.fetch_failed, request=request, failure=failure,
                                             spider=self)
+        distributed.failed(self.crawler, request)
 
     # --- callbacks -----------------------------------------------------------------------------------
 
