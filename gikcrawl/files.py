@@ -12,7 +12,7 @@ class InputError(Exception):
     """An input that cannot be parsed; the message names the file and the reason in one line."""
 
 
-def read_report_file(path: str | os.PathLike) -> str:
+def read_bytes(path: str | os.PathLike) -> bytes:
     p = Path(path)
     if p.is_dir():
         raise InputError(f"{p}: is a directory")
@@ -22,6 +22,12 @@ def read_report_file(path: str | os.PathLike) -> str:
         raise InputError(f"{p}: cannot read: {e.strerror or e}") from None
     if not data.strip():
         raise InputError(f"{p}: empty file")
+    return data
+
+
+def read_report_file(path: str | os.PathLike, data: bytes | None = None) -> str:
+    p = Path(path)
+    data = read_bytes(p) if data is None else data
     try:
         text, _ = decode(data)
     except UndecodableError as e:
@@ -30,8 +36,17 @@ def read_report_file(path: str | os.PathLike) -> str:
 
 
 def parse_file(path: str | os.PathLike) -> dict:
-    """The record for one file, through the same extraction as crawled pages."""
-    text = read_report_file(path)
+    """The record for one file, through the same extraction as crawled pages and attachments: .txt and
+    .html, and documents (PDF, DOCX, XLS(X), DOC/WPS/RTF, images) as the crawl reads attachments."""
+    data = read_bytes(path)
+    from .documents import sniff
+    if sniff(data[:8192], Path(path).name) is not None:
+        from .attachments import attachment_record, merge
+        record = merge(None, [attachment_record(data, url=None, site_key=None, content_type=None, warc=None,
+                                                disposition=f'attachment; filename="{Path(path).name}"')])
+        record["source"]["path"] = str(path)
+        return record
+    text = read_report_file(path, data)
     suffix = Path(path).suffix.lower()
     content_type = "text/html" if suffix in (".html", ".htm", ".shtml", ".xhtml") else "text/plain"
     return report_record(text, path=str(path), content_type=content_type)

@@ -20,12 +20,18 @@ import time
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
 from .archive.cdxj import index_path
 from .archive.reader import headers_at, iter_records, read_member, record_at, record_of
 from .archive.verify import warc_files
 from .discovery import is_report_title
 from .encoding import UndecodableError
+from parsel import Selector
+
+from .attachments import attachment_record, merge
+from .discovery import attachment_links
+from .extract import decode_body
 from .items import is_html_type, is_report, report_item
 from .sites import SiteConfigError, load_sites
 
@@ -47,6 +53,8 @@ class Capture:
     content_type: str | None
     refers_to: tuple | None = None     # a revisit: (record id, uri, date) of the original
     original: "Capture | None" = None
+    referer: str | None = None         # for an attachment: the page that linked it
+    link_text: str = ""
 
 
 def _http_info(rec):
@@ -94,6 +102,8 @@ def _capture(f: Path, rel: str, offset: int, warc: dict, status: int | None, cty
     if rtype == "revisit":
         cap.refers_to = (warc.get("WARC-Refers-To"), warc.get("WARC-Refers-To-Target-URI"),
                          warc.get("WARC-Refers-To-Date"))
+    cap.referer = warc.get("WARC-Gikcrawl-Referer")
+    cap.link_text = unquote(warc.get("WARC-Gikcrawl-Link-Text") or "")
     return cap
 
 
@@ -162,62 +172,116 @@ def resolve_revisits(captures: list[Capture], problems: list[str]) -> list[Captu
     return out
 
 
-def select(captures: list[Capture], *, site=None, since=None, until=None, all_captures=False) -> list[Capture]:
-    chosen = []
+def _kind(c: Capture) -> str | None:
+    return c.kind or (c.original.kind if c.original else None)
+
+
+def _newest(captures: list[Capture], all_captures: bool) -> list[Capture]:
+    if all_captures:
+        return captures
+    newest: dict[str, Capture] = {}
     for c in captures:
-        kind = c.kind or (c.original.kind if c.original else None)
-        if kind not in (None, "report") or c.status is None or not 200 <= c.status < 300:
-            continue
-        if not is_html_type(c.content_type):
+        if c.uri not in newest or c.date > newest[c.uri].date:
+            newest[c.uri] = c
+    return [c for c in captures if newest[c.uri] is c]
+
+
+def select(captures: list[Capture], *, site=None, since=None, until=None,
+           all_captures=False) -> tuple[list[Capture], list[Capture]]:
+    """(report pages, documents): HTML pages the crawl fetched as reports, and attachments — plus report
+    links that answered with a file — each the newest capture of its URL unless all_captures."""
+    pages, documents = [], []
+    for c in captures:
+        kind = _kind(c)
+        if kind not in (None, "report", "attachment") or c.status is None or not 200 <= c.status < 300:
             continue
         if site and (c.site or (c.original.site if c.original else None)) != site:
             continue
         day = (c.date or "")[:10]
         if (since and day < since) or (until and day > until):
             continue
-        chosen.append(c)
-    if all_captures:
-        return chosen
-    newest: dict[str, Capture] = {}
-    for c in chosen:
-        if c.uri not in newest or c.date > newest[c.uri].date:
-            newest[c.uri] = c
-    return [c for c in chosen if newest[c.uri] is c]
+        if kind == "attachment" or (kind == "report" and not is_html_type(c.content_type)):
+            documents.append(c)
+        elif is_html_type(c.content_type):
+            pages.append(c)
+    return _newest(pages, all_captures), _newest(documents, all_captures)
 
 
 # --- phase 2: parse (runs in worker processes with --jobs N) -----------------------------------------
 
 _SITES = None
+_DOCUMENTS: dict = {}          # url → newest document capture (attachments), for merging into their pages
 
 
-def _init_worker(sites_config):
-    global _SITES
+def _init_worker(sites_config, documents=None):
+    global _SITES, _DOCUMENTS
+    _DOCUMENTS = documents or {}
     try:
         _SITES = load_sites(sites_config).sites
     except SiteConfigError:
         _SITES = {}
 
 
+def _warc_of(c: Capture) -> dict:
+    source = c.original or c
+    return {"file": source.rel, "offset": source.offset, "record_id": source.record_id, "date": c.date,
+            "payload_digest": source.payload_digest}
+
+
+def _document_record(c: Capture):
+    source = c.original or c
+    try:
+        _, body = record_at(source.path, source.offset)
+        return attachment_record(body, url=c.uri, site_key=c.site or source.site, content_type=source.content_type,
+                                 warc=_warc_of(c), link_text=c.link_text), None
+    except Exception as e:
+        return None, f"{source.path}: offset {source.offset}: {c.uri}: cannot read ({type(e).__name__}: {e})"
+
+
 def parse_capture(c: Capture):
-    """(record or None, problem or None) for one capture."""
+    """(record or None, problem or None, the page URL when it is an emitted report page) for one page."""
     source = c.original or c
     try:
         _, body = record_at(source.path, source.offset)
     except Exception as e:
-        return None, f"{source.path}: offset {source.offset}: cannot read ({type(e).__name__}: {e})"
+        return None, f"{source.path}: offset {source.offset}: cannot read ({type(e).__name__}: {e})", None
     site_key = c.site or source.site
-    warc = {"file": source.rel, "offset": source.offset, "record_id": source.record_id, "date": c.date,
-            "payload_digest": source.payload_digest}
+    site = (_SITES or {}).get(site_key)
     try:
-        record = report_item(body, url=c.uri, site_key=site_key, site=(_SITES or {}).get(site_key),
-                             content_type=source.content_type, warc=warc)
+        record = report_item(body, url=c.uri, site_key=site_key, site=site, content_type=source.content_type,
+                             warc=_warc_of(c))
     except UndecodableError as e:
-        return None, f"{source.path}: offset {source.offset}: {c.uri}: {e}"
+        return None, f"{source.path}: offset {source.offset}: {c.uri}: {e}", None
     if not is_report(record):
-        return None, None
-    if c.kind is None and source.kind is None and not is_report_title(record["title"] or ""):
-        return None, None                      # a foreign WARC's page that is not a report
-    return record, None
+        return None, None, None
+    if _kind(c) is None and not is_report_title(record["title"] or ""):
+        return None, None, None                 # a foreign WARC's page that is not a report
+    # the attachments the live crawl merged into this page: its attachment links that were captured
+    problems, attached = [], []
+    text = decode_body(body, source.content_type, site.encoding if site else None)
+    for link in attachment_links(Selector(text=text), c.uri, site):
+        doc = _DOCUMENTS.get(link.url)
+        if doc is not None:
+            rec, problem = _document_record(doc)
+            if rec is not None:
+                attached.append(rec)
+            else:
+                problems.append(problem)
+    merged = merge(record, list({r["source"]["url"]: r for r in attached}.values()))
+    return merged, "; ".join(problems) or None, c.uri
+
+
+def parse_document_capture(args):
+    """A document not merged into a page: a report of its own when it reads as one."""
+    c, emitted_pages = args
+    if c.referer in emitted_pages:
+        return None, None, None
+    rec, problem = _document_record(c)
+    if rec is None:
+        return None, problem, None
+    if is_report(rec) or is_report_title(c.link_text):
+        return merge(None, [rec]), None, None
+    return None, None, None
 
 
 class Progress:
@@ -254,14 +318,15 @@ def replay(paths, write, *, jobs=1, site=None, since=None, until=None, all_captu
            progress=True, on_record=None) -> tuple[int, list[str]]:
     """Replays into write(record); returns (number of records, problems)."""
     problems: list[str] = []
-    captures = select(resolve_revisits(scan(paths, problems), problems), site=site, since=since, until=until,
-                      all_captures=all_captures)
-    bar = Progress(len(captures)) if progress else None
-    n = 0
+    pages, documents = select(resolve_revisits(scan(paths, problems), problems), site=site, since=since,
+                              until=until, all_captures=all_captures)
+    newest_documents = {c.uri: c for c in _newest(documents, False)}
+    bar = Progress(len(pages) + len(documents)) if progress else None
+    n, emitted = 0, set()
 
     def take(result):
         nonlocal n
-        record, problem = result
+        record, problem, page_url = result
         if problem:
             problems.append(problem)
         if record is not None:
@@ -269,18 +334,25 @@ def replay(paths, write, *, jobs=1, site=None, since=None, until=None, all_captu
             if on_record:
                 on_record(record)
             n += 1
+        if page_url:
+            emitted.add(page_url)
         if bar:
             bar.step(record is not None)
 
     try:
         if jobs <= 1:
-            _init_worker(sites_config)
-            for c in captures:
+            _init_worker(sites_config, newest_documents)
+            for c in pages:
                 take(parse_capture(c))
+            for c in documents:
+                take(parse_document_capture((c, emitted)))
         else:
             ctx = multiprocessing.get_context("fork")
-            with ctx.Pool(jobs, initializer=_init_worker, initargs=(sites_config,)) as pool:
-                for result in pool.imap(parse_capture, captures, chunksize=16):
+            with ctx.Pool(jobs, initializer=_init_worker, initargs=(sites_config, newest_documents)) as pool:
+                for result in pool.imap(parse_capture, pages, chunksize=16):
+                    take(result)
+                frozen = frozenset(emitted)
+                for result in pool.imap(parse_document_capture, [(c, frozen) for c in documents], chunksize=4):
                     take(result)
     finally:
         if bar:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import logging
+from urllib.parse import quote
 from pathlib import Path
 
 from scrapy import signals
@@ -87,6 +88,10 @@ class WarcArchiveMiddleware:
             ext["WARC-Gikcrawl-Site"] = request.meta["site"]
         if request.meta.get("kind"):
             ext["WARC-Gikcrawl-Kind"] = request.meta["kind"]
+        if request.meta.get("kind") == "attachment" and request.meta.get("referer_page"):
+            ext["WARC-Gikcrawl-Referer"] = request.meta["referer_page"]     # the report page it belongs to
+        if request.meta.get("link_text"):
+            ext["WARC-Gikcrawl-Link-Text"] = quote(request.meta["link_text"][:200])
         run = self._run_state(spider)
         prev = run.previous.get(request.url) if run else None
         revisit = None

@@ -19,6 +19,7 @@ from pathlib import Path
 from scrapy_playwright.page import PageMethod
 
 from .. import discovery, distributed
+from ..attachments import ReportAssembler, attachment_record, merge
 from ..browser import browser_path, missing_browser_message, render_meta
 from .. import signals as gk_signals
 from ..extract import decode_body
@@ -55,6 +56,8 @@ class CountySpider(scrapy.Spider):
             distributed.configure(crawler.settings)
         spider.run = RunState.from_settings(crawler.settings)
         spider.rechecked = False
+        spider.assembler = ReportAssembler()
+        spider.refetched = set()
         crawler.signals.connect(spider.recheck_unlinked, signal=signals.spider_idle)
         if spider.start_override and len(spider.sites) != 1:
             raise SiteConfigError("-a start_urls=… needs exactly one site")
@@ -114,6 +117,17 @@ class CountySpider(scrapy.Spider):
     def recheck_unlinked(self):
         """Once the crawl is done: reports captured before that no list links any more are fetched once,
         so a page that is gone is reported as vanished (404/410) rather than silently dropped."""
+        awaited = [u for u in self.assembler.awaited() if u not in self.refetched]
+        if awaited:        # attachments a report page waits for whose request was dropped (e.g. as a duplicate)
+            self.refetched.update(awaited)
+            for url in awaited:
+                prev_site = next((s for s in self.sites.values() if s.allows(url)), None)
+                if prev_site is not None:
+                    req = self.request(url, prev_site, "attachment", recheck=True)
+                    if req is not None:
+                        self.crawler.engine.crawl(req.replace(dont_filter=True))
+            self.crawler.stats.inc_value("gikcrawl/attachments/refetched_awaited", len(awaited))
+            raise DontCloseSpider
         if self.rechecked:
             return
         self.rechecked = True
@@ -135,6 +149,8 @@ class CountySpider(scrapy.Spider):
         self.crawler.signals.send_catch_log(gk_signals.fetch_failed, request=request, failure=failure,
                                             spider=self)
         distributed.failed(self.crawler, request)
+        if request.meta.get("kind") == "attachment":
+            yield from self.emit(self.assembler.attachment(request.url, None, cause)[0])
 
     # --- callbacks -----------------------------------------------------------------------------------
 
@@ -146,10 +162,13 @@ class CountySpider(scrapy.Spider):
         if response.status >= 400:
             stats.inc_value(f"gikcrawl/failures/http_{response.status}")
             self.logger.warning("HTTP %s for %s [%s]", response.status, response.url, kind)
+            if kind == "attachment":
+                yield from self.emit(self.assembler.attachment(response.url, None, f"HTTP {response.status}")[0])
             return
         content_type = response.headers.get(b"Content-Type") or b""
-        if kind == "attachment" or not is_html_type(content_type):
-            stats.inc_value("gikcrawl/attachments")
+        disposition = response.headers.get(b"Content-Disposition") or b""
+        if kind == "attachment" or not is_html_type(content_type) or b"attachment" in disposition.lower():
+            yield from self.handle_attachment(response, site, content_type, disposition)
             return
         try:
             text = decode_body(response.body, content_type, site.encoding)
@@ -167,9 +186,15 @@ class CountySpider(scrapy.Spider):
         stats = self.crawler.stats
         record = report_item(text, url=response.url, site_key=site.key, site=site, content_type=content_type,
                              warc=response.meta.get("warc"))
+        wanted = []
         for link in discovery.attachment_links(sel, response.url, site):
+            if link.url in self.assembler.requested or link.url in self.assembler.done:
+                wanted.append(link.url)
+                continue
             req = self.request(link.url, site, "attachment", referer=response.url, text=link.text)
             if req is not None:
+                self.assembler.requested.add(link.url)
+                wanted.append(link.url)
                 yield req
         if not is_report(record):
             if len(discovery.report_links(sel, response.url, site)) >= 2:   # a year sub-column, not a report
@@ -178,11 +203,36 @@ class CountySpider(scrapy.Spider):
                 stats.inc_value("gikcrawl/reports/not_a_report")
                 self.logger.info("not a report: %s", response.url)
             return
-        stats.inc_value("gikcrawl/reports/parsed")
-        stats.inc_value(f"gikcrawl/reports/format/{record['format']}")
-        if any(not c["ok"] for c in record["checks"]):
-            stats.inc_value("gikcrawl/reports/checks_failed")
-        yield record
+        yield from self.emit(self.assembler.page(response.url, record, wanted))
+
+    def handle_attachment(self, response, site, content_type, disposition):
+        """An attachment, or a report link that answered with a file: parsed, then merged into the report
+        page that linked it, or a report of its own when a list linked it."""
+        stats = self.crawler.stats
+        stats.inc_value("gikcrawl/attachments")
+        try:
+            record = attachment_record(response.body, url=response.url, site_key=site.key,
+                                       content_type=content_type, warc=response.meta.get("warc"),
+                                       disposition=disposition, link_text=response.meta.get("link_text") or "",
+                                       max_pages=self.crawler.settings.getint("ATTACHMENT_MAX_PAGES", 200))
+        except Exception as e:           # an extractor bug must not keep the report page waiting forever
+            stats.inc_value("gikcrawl/failures/attachment_extraction")
+            self.logger.error("cannot extract %s: %s: %s", response.url, type(e).__name__, e)
+            yield from self.emit(self.assembler.attachment(response.url, None, f"{type(e).__name__}: {e}")[0])
+            return
+        ready, waited = self.assembler.attachment(response.url, record)
+        yield from self.emit(ready)
+        if not waited and (is_report(record) or discovery.is_report_title(response.meta.get("link_text") or "")):
+            yield from self.emit([merge(None, [record])])        # a report published only as a file
+
+    def emit(self, records):
+        stats = self.crawler.stats
+        for record in records:
+            stats.inc_value("gikcrawl/reports/parsed")
+            stats.inc_value(f"gikcrawl/reports/format/{record['format']}")
+            if any(not c["ok"] for c in record["checks"]):
+                stats.inc_value("gikcrawl/reports/checks_failed")
+            yield record
 
     def follow_lists(self, response, site, text, sel):
         base = response.url
