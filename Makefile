@@ -6,13 +6,19 @@ SHARED ?= ../shared
 
 .PHONY: install system-deps demo seeds test bench clean
 
-# Debian packages the tests need: Chromium (browser rendering; never `playwright install`) and Redis
-# (distributed crawling). Installed only when missing; needs root (or sudo).
-SYSTEM_PACKAGES = chromium redis-server
+# Debian packages the tests need: Chromium (browser rendering; never `playwright install`), Redis
+# (distributed crawling), Tesseract with Chinese (OCR of image and scanned reports), LibreOffice Writer
+# without GUI (DOC/WPS/RTF attachments), catdoc/antiword (fallback), a CJK font (rendering test images).
+# Installed only when missing; needs root (or sudo).
 system-deps:
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	command -v tesseract >/dev/null 2>&1 || missing="$$missing tesseract-ocr"; \
+	[ -f /usr/share/tesseract-ocr/5/tessdata/chi_sim.traineddata ] || missing="$$missing tesseract-ocr-chi-sim"; \
+	command -v soffice >/dev/null 2>&1 || missing="$$missing libreoffice-writer-nogui"; \
+	command -v catdoc >/dev/null 2>&1 || missing="$$missing catdoc antiword"; \
+	[ -d /usr/share/fonts/truetype/wqy ] || missing="$$missing fonts-wqy-zenhei"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -45,6 +51,7 @@ bench: install
 	$(BIN)/python bench/crawl.py
 	$(BIN)/python bench/replay.py
 	$(BIN)/python bench/render.py
+	$(BIN)/python bench/distributed.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis
