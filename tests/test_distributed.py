@@ -76,8 +76,10 @@ def worker(yaml_path, archive, redis_url, name, out, *extra):
 
 
 def without_run_fields(record):
+    """A record less where this run put its bytes (WARC file names carry the run id and worker)."""
     record = dict(record)
     record["source"] = {k: v for k, v in record["source"].items() if k not in RUN_FIELDS}
+    record["carriers"] = [{k: v for k, v in c.items() if k not in RUN_FIELDS} for c in record.get("carriers", [])]
     return record
 
 

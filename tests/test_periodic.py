@@ -130,8 +130,9 @@ def test_killed_run_resumes_to_the_same_catalog_and_valid_warcs(tmp_path):
         reports = {}
         for url, record in db.execute("SELECT url, record FROM reports"):
             r = json.loads(record)
-            r["source"] = {k: v for k, v in r["source"].items() if k not in ("warc_file", "warc_offset",
-                                                                             "warc_record_id", "fetched_at")}
+            run_fields = ("warc_file", "warc_offset", "warc_record_id", "fetched_at")
+            r["source"] = {k: v for k, v in r["source"].items() if k not in run_fields}
+            r["carriers"] = [{k: v for k, v in c.items() if k not in run_fields} for c in r.get("carriers", [])]
             reports[url] = r
         return fetches, reports
 
