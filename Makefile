@@ -52,6 +52,7 @@ bench: install
 	$(BIN)/python bench/replay.py
 	$(BIN)/python bench/render.py
 	$(BIN)/python bench/distributed.py
+	$(BIN)/python bench/documents.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis

@@ -29,6 +29,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import warnings
 import zipfile
 from bisect import bisect_right
 from dataclasses import dataclass, field
@@ -42,7 +43,7 @@ MAX_PIXELS = 80_000_000        # per image or OCR page
 MAX_CELLS = 500_000            # spreadsheet cells read
 OCR_LANG = "chi_sim+eng"       # text outside tables
 OCR_CELL_LANG = "chi_sim"      # table cells (chi_sim alone reads （二） and 禁止 better than +eng)
-OCR_CELL_PX = 42               # table cells are scaled to this glyph height before OCR (28 px: 93 % → 100 %)
+OCR_CELL_PX = 30               # table cells are scaled so that digits are ~30 px tall before OCR
 OCR_CONFIG = "--psm 6"
 OCR_DIGITS = "-c tessedit_char_whitelist=0123456789.+-%"
 OCR_DPI = 200
@@ -91,6 +92,8 @@ def sniff(data: bytes, filename: str = "", content_type: str = "") -> str | None
         return ("docx" if any(n.startswith("word/") for n in names) else
                 "xlsx" if any(n.startswith("xl/") for n in names) else None)
     if data[:8] == _OLE:       # stream names are UTF-16 in the directory sectors
+        if "EncryptedPackage".encode("utf-16-le") in data:
+            return ext if ext in ("docx", "xlsx") else "docx"      # a password-protected OOXML file
         if "WordDocument".encode("utf-16-le") in data:
             return "wps" if ext == "wps" else "doc"
         if "Workbook".encode("utf-16-le") in data or "Book".encode("utf-16-le") in data:
@@ -156,7 +159,8 @@ def extract(data: bytes, carrier: str | None = None, *, filename: str = "", max_
     conf = round(sum(ctx.confs) / len(ctx.confs), 1) if ctx.confs else None
     if carrier in ("image", "pdf-ocr") or ctx.confs:
         ctx.warnings.append(f"OCR: mean word confidence {conf or 0:.0f}%; figures from OCR need checking")
-    return Extracted([x for x in map(_clean, lines) if x], carrier, ctx.warnings, conf, pages)
+    lines = [x if x.startswith("| ") and x.endswith(" |") else _clean(x) for x in lines]   # pipe rows: clean cells
+    return Extracted([x for x in lines if x], carrier, ctx.warnings, conf, pages)
 
 
 _WS = re.compile(r"[\s\u3000\xa0\u200b\ufeff]+")
@@ -222,17 +226,20 @@ def _pdf(data: bytes, c: _Ctx, carrier: str):
         for i in range(min(n, c.max_pages)):
             c.remaining()
             page = pdf.pages[i]
-            if len(page.chars) < 5 and page.images:
+            cids = sum(ch["text"].startswith("(cid:") for ch in page.chars)
+            if cids > len(page.chars) / 3:      # glyph codes without a Unicode map: as good as no text
+                c.warnings.append(f"page {i + 1}: text layer unreadable ({cids} glyphs without Unicode)")
+            if (len(page.chars) < 5 and page.images) or cids > len(page.chars) / 3:
                 if c.ocr:
                     lines += _ocr(page.to_image(resolution=OCR_DPI).original, c)
                     ocred += 1
                 else:
-                    c.warnings.append(f"page {i + 1}: no text layer (scanned) and OCR is off")
+                    c.warnings.append(f"page {i + 1}: no readable text layer (scanned?) and OCR is off")
             else:
                 lines += _pdf_page(page)
             page.close()
     if ocred:
-        c.warnings.append(f"{ocred} of {min(n, c.max_pages)} PDF pages have no text layer and were OCRed")
+        c.warnings.append(f"{ocred} of {min(n, c.max_pages)} PDF pages have no readable text layer and were OCRed")
     return lines, "pdf-ocr" if ocred else "pdf", n
 
 
@@ -256,6 +263,8 @@ def _pdf_page(page) -> list[str]:
 # --- OOXML -----------------------------------------------------------------------------------------
 
 def _zip_guard(data: bytes) -> None:
+    if data[:8] == _OLE:
+        raise DocumentError("encrypted Office document (password-protected)")
     try:
         infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
     except (zipfile.BadZipFile, ValueError, OSError) as e:
@@ -445,7 +454,9 @@ def _image(data: bytes, c: _Ctx, carrier: str):
         raise DocumentError("unsupported: an image report needs OCR (ocr=False)")
     from PIL import Image
     try:
-        img = Image.open(io.BytesIO(data))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError as e:
         raise DocumentError(f"decompression bomb: {e}") from None
     frames = getattr(img, "n_frames", 1)
@@ -539,7 +550,7 @@ def _tables(gray, tol: int = 6):
 
 _QUOTES = "\u201c\u201d\"'\u2018\u2019\u00ab\u00bb`"
 _NUMBERISH = re.compile(rf"^[{_QUOTES}]*([+\-]?[\dlIO|丨oO][\dlIO|丨oO,.]*(?:万元|件|%)?)[{_QUOTES}.,]*$")
-_DIGITLIKE = re.compile(rf"^[\d了丨|lIoO〇口一.,+\-%{_QUOTES}]{{0,4}}$")
+_DIGITLIKE = re.compile(rf"^[\dA-Za-z了丨|〇口一.,+\-%{_QUOTES}]{{0,6}}$")      # empty, 了 for 7, 5D22
 _CLEAN_NUMBER = re.compile(r"^[+\-]?\d+(\.\d+)?%?$")
 _DIGITS = str.maketrans({"l": "1", "I": "1", "|": "1", "丨": "1", "o": "0", "O": "0"})
 
