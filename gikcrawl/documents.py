@@ -5,15 +5,17 @@ like the HTML path's: prose as text lines, each table row as one pipe row "| a |
 OWN cells (cells covered by a row/column span are dropped, a blank cell stays ""), in reading order.
 
 - PDF: pdfplumber; ruled tables from ``find_tables()`` (None = covered cell); prose from the words outside
-  the table boxes, wrapped lines re-joined. Pages without a text layer are OCRed (carrier "pdf-ocr").
+  the table boxes, wrapped lines re-joined. Pages without a text layer, or whose text is mostly (cid:N)
+  glyph codes without a Unicode map, are OCRed (carrier "pdf-ocr").
 - DOCX: body order (w:p, w:tbl); merges resolved from w:gridSpan / w:vMerge / w:hMerge.
 - XLSX (openpyxl), XLS (xlrd 2, formatting_info for merged ranges): a row runs from its first to its last
   existing (valued or styled) cell; merged ranges keep their top-left cell; one-cell rows are text lines.
 - DOC / WPS / RTF: LibreOffice headless → DOCX → the DOCX path; catdoc plain text if LibreOffice is missing.
 - Images: tesseract (chi_sim). Ruled tables are rebuilt from their ruling lines (grid and spans); every
   cell's ink is cropped and all crops are read in one tesseract call as a stacked column; cells read as digit
-  look-alikes are read again as digits. Text outside tables goes by tesseract's lines; unruled rows are split
-  into cells at wide gaps. OCR output always carries a warning and the mean word confidence.
+  look-alikes are read again as digits; a label within 1-2 characters of exactly one template label is
+  snapped to it. Text outside tables goes by tesseract's lines; unruled rows are split into cells at wide
+  gaps. OCR output always carries a warning and the mean word confidence.
 
 Every failure is a :class:`DocumentError` with a one-line reason; no library exception escapes.
 """
@@ -29,6 +31,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import unicodedata
 import warnings
 import zipfile
 from bisect import bisect_right
@@ -635,8 +638,46 @@ def _ocr_cells(gray, tables, c: _Ctx) -> dict:
     out = {}
     for k, (text, _) in read.items():
         m = _NUMBERISH.match(text)
-        out[k] = m.group(1).translate(_DIGITS) if m and any(ch.isdigit() for ch in text) else text
+        out[k] = m.group(1).translate(_DIGITS) if m and any(ch.isdigit() for ch in text) else _snap(text, c)
     return out
+
+
+_LEXICON: dict[str, str] = {}
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[\s\u201c\u201d\"'\u2018\u2019]", "", unicodedata.normalize("NFKC", text))
+
+
+def _distance(a: str, b: str) -> int:
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
+
+
+def _snap(text: str, c: _Ctx) -> str:
+    """An OCRed table label one or two characters away from exactly one template label (结果纪正, 茶止公开,
+    (=)部分公开) becomes that label; counted in a warning."""
+    if not _LEXICON:
+        from .parser import templates as T
+        labels = [r.label for rows in T.APPLICATION_ROWS.values() for r in rows]
+        labels += [*T.APPLICATION_GROUPS, *T.AD_COLUMNS, *T.APPLICANT_COLUMN_LABELS, *T.OUTCOME_COLUMN_LABELS,
+                   *T.REVIEW_GROUP_LABELS, "行政诉讼", "信息内容", "申请人情况", "法人或其他组织",
+                   *(T.clause_label(n) for n in T.CLAUSES), *(i[1] for i in T.AD_ITEMS)]
+        _LEXICON.update((_key(x), x) for x in labels)
+    key = _key(text)
+    if len(key) < 4 or key in _LEXICON or not re.search(r"[\u4e00-\u9fff]", key):
+        return text
+    limit = 1 if len(key) < 7 else 2
+    near = sorted((_distance(key, k), k) for k in _LEXICON if abs(len(k) - len(key)) <= limit)
+    if not near or near[0][0] > limit or (len(near) > 1 and near[1][0] == near[0][0]):
+        return text
+    if not any(w.startswith("OCR: table labels") for w in c.warnings):
+        c.warnings.append("OCR: table labels within 1-2 characters of a template label were snapped to it")
+    return _LEXICON[near[0][1]]
 
 
 def _ocr(img, c: _Ctx) -> list[str]:

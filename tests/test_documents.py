@@ -251,7 +251,7 @@ def test_sniff(truth):
     for magic in (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff\xe0", b"GIF89a", b"II*\x00", b"MM\x00*", b"BM"):
         assert D.sniff(magic + b"\0" * 64) == "image"
     assert D.sniff(b"<!DOCTYPE html><html>", "report.pdf", "application/pdf") is None     # an error page
-    assert D.sniff("政府信息公开工作年度报告".encode(), "report.doc") is None               # text, not a document
+    assert D.sniff("政府信息公开工作年度报告".encode(), "report.doc") is None      # text, not a document
     assert D.sniff(b"\x01\x02\xfe\xff binary", "report.pdf?id=3") == "pdf"               # then corrupt
     assert D.sniff(b"\x01\x02\xfe\xff binary", "download.do", "application/msword") == "doc"
     assert D.sniff(b"\x01\x02\xfe\xff binary", "download.do") is None
