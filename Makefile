@@ -8,7 +8,7 @@ SHARED ?= ../shared
 
 # Debian packages the tests need: Chromium (browser rendering; never `playwright install`), Redis
 # (distributed crawling), Tesseract with Chinese (OCR of image and scanned reports), LibreOffice Writer
-# without GUI (DOC/WPS/RTF attachments), catdoc/antiword (fallback), a CJK font (rendering test images).
+# without GUI (DOC/WPS/RTF attachments), catdoc (text-only fallback), a CJK font (rendering test images).
 # Installed only when missing; needs root (or sudo).
 system-deps:
 	@missing=""; \
@@ -17,7 +17,7 @@ system-deps:
 	command -v tesseract >/dev/null 2>&1 || missing="$$missing tesseract-ocr"; \
 	[ -f /usr/share/tesseract-ocr/5/tessdata/chi_sim.traineddata ] || missing="$$missing tesseract-ocr-chi-sim"; \
 	command -v soffice >/dev/null 2>&1 || missing="$$missing libreoffice-writer-nogui"; \
-	command -v catdoc >/dev/null 2>&1 || missing="$$missing catdoc antiword"; \
+	command -v catdoc >/dev/null 2>&1 || missing="$$missing catdoc"; \
 	[ -d /usr/share/fonts/truetype/wqy ] || missing="$$missing fonts-wqy-zenhei"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
