@@ -248,17 +248,17 @@ def parse_capture(c: Capture):
     site_key = c.site or source.site
     site = (_SITES or {}).get(site_key)
     try:
-        record = report_item(body, url=c.uri, site_key=site_key, site=site, content_type=source.content_type,
-                             warc=_warc_of(c))
+        text = decode_body(body, source.content_type, site.encoding if site else None)
     except UndecodableError as e:
         return None, f"{source.path}: offset {source.offset}: {c.uri}: {e}", None
+    record = report_item(text, url=c.uri, site_key=site_key, site=site, content_type=source.content_type,
+                         warc=_warc_of(c))
     if not is_report(record):
         return None, None, None
     if _kind(c) is None and not is_report_title(record["title"] or ""):
         return None, None, None                 # a foreign WARC's page that is not a report
     # the attachments the live crawl merged into this page: its attachment links that were captured
     problems, attached = [], []
-    text = decode_body(body, source.content_type, site.encoding if site else None)
     for link in attachment_links(Selector(text=text), c.uri, site):
         doc = _DOCUMENTS.get(link.url)
         if doc is not None:
