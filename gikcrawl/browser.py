@@ -15,7 +15,6 @@ import logging
 import re
 from pathlib import Path
 
-from scrapy.http import Request
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 from scrapy_playwright.page import PageMethod
 
@@ -141,6 +140,3 @@ class ChallengeMiddleware:
         browser_meta.pop("warc", None)
         return request.replace(meta=browser_meta, dont_filter=True)
 
-
-def is_browser_request(request: Request) -> bool:
-    return bool(request.meta.get("playwright"))

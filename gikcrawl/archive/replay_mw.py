@@ -162,21 +162,16 @@ class ArchiveReplayMiddleware:
         request.meta["warc"] = {"file": _location(self.root, entry), "offset": int(entry["offset"]),
                                 "record_id": h.get_header("WARC-Record-ID"), "date": h.get_header("WARC-Date"),
                                 "payload_digest": h.get_header("WARC-Payload-Digest")}
+        headers = Headers({"Content-Type": h.get_header("Content-Type") or "text/html"})
+        response = responsetypes.from_args(headers=headers, url=url, body=body)(
+            url=url, status=int(h.get_header("WARC-Gikcrawl-Status") or 200), headers=headers, body=body,
+            request=request, flags=["playwright"])
         if self.resuming:
             request.meta["warc_skip"] = True     # already in the archive
-            response = responsetypes.from_args(headers=Headers({"Content-Type": h.get_header("Content-Type") or
-                                                                "text/html"}), url=url, body=body)(
-                url=url, status=int(h.get_header("WARC-Gikcrawl-Status") or 200),
-                headers=Headers({"Content-Type": h.get_header("Content-Type") or "text/html"}), body=body,
-                request=request, flags=["playwright"])
             self._resumed(request, response, rec)
-            return response
-        self.crawler.stats.inc_value("replay/served_dom")
-        headers = Headers({"Content-Type": h.get_header("Content-Type") or "text/html"})
-        status = h.get_header("WARC-Gikcrawl-Status") or "200"
-        return responsetypes.from_args(headers=headers, url=url, body=body)(
-            url=url, status=int(status), headers=headers, body=body, request=request, flags=["playwright"])
-
+        else:
+            self.crawler.stats.inc_value("replay/served_dom")
+        return response
 
 def _headers(http) -> Headers:
     headers = Headers()

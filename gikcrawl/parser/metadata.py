@@ -46,9 +46,7 @@ def is_report_title(line: str) -> bool:
 def find_title_line(lines: list[str], limit: int) -> int | None:
     """Index of the report's title among the first lines (before the first section heading)."""
     for i, line in enumerate(lines[:limit]):
-        m = _NAME_FIELD.match(line.strip())
-        candidate = m.group(1) if m else line
-        if is_report_title(candidate) and not m:
+        if not _NAME_FIELD.match(line.strip()) and is_report_title(line):   # 名称 fields are metadata
             return i
     return None
 
