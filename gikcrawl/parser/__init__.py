@@ -12,12 +12,12 @@ from .cells import cells_of
 from .checks import run_checks
 from .chrome import clean_lines
 from .htmldoc import looks_like_html, parse_html
-from .metadata import (agency_from, find_title_line, index_no_from, published_from, region_from, title_from,
+from .metadata import (agency_from, find_title, index_no_from, published_from, region_from, title_from,
                        year_from)
 from .normalize import normalize_text, to_simplified
 from .sections import heading_number, split_sections
-from .tables import (finish_active_disclosure, read_active_disclosure, read_applications, read_legacy,
-                     read_review)
+from .active import finish_active_disclosure, read_active_disclosure
+from .tables import read_applications, read_legacy, read_review
 from . import templates as T
 
 __all__ = ["parse", "parse_document", "SOURCE_FIELDS"]
@@ -42,7 +42,7 @@ def _to_text(content: str | bytes, charset: str | None) -> str:
 def _detect_format(ad, apps, review, legacy, year, is_report, warnings) -> str:
     if legacy.data and len(legacy.data) >= 3:
         return "legacy"
-    if ad.data or apps.data or review.data:
+    if ad.data or apps.data or review.data or ad.layout:
         if ad.layout and apps.layout and ad.layout != apps.layout and apps.layout == "2019":
             warnings.append(f"format: the 主动公开 table follows the {ad.layout} template but the applications "
                             f"table has the 2019 layout")
@@ -91,15 +91,16 @@ def parse_document(page_lines: list[str], body_lines: list[str] | None, html_tit
     html_titles = [to_simplified(normalize_text(t)[0], force=script_normalized)[0] for t in html_titles]
 
     first_heading = next((i for i, line in enumerate(lines) if heading_number(line) is not None), len(lines))
-    title_line = find_title_line(lines, min(first_heading, 80))
-    cleaned = clean_lines(lines, keep_from=title_line or 0)
+    found_title = find_title(lines, min(first_heading, 80))
+    title_span = range(found_title[0], found_title[1] + 1) if found_title else range(0)
+    cleaned = clean_lines(lines, keep_from=found_title[0] if found_title else 0)
     cells = cells_of(cleaned.lines)
     ad = read_active_disclosure(cells)
     apps = read_applications(cells)
     review = read_review(cells)
     legacy = read_legacy(cells)
 
-    skip = set(cleaned.chrome) | ({title_line} if title_line is not None else set())
+    skip = set(cleaned.chrome) | set(title_span)
     for read in (ad, apps, review, legacy):
         if read.first_line is not None:
             skip.update(range(read.first_line, read.last_line + 1))
@@ -107,11 +108,11 @@ def parse_document(page_lines: list[str], body_lines: list[str] | None, html_tit
 
     page_text = "\n".join(page)
     body_text = "\n".join([preamble] + [s["heading"] + "\n" + s["text"] for s in sections])
-    title = title_from(page, lines[title_line] if title_line is not None else None, html_titles)
+    title = title_from(page, found_title[2] if found_title else None, html_titles)
     year = year_from(title, body_text, warnings)
     last_lines = sections[-1]["text"].split("\n")[-4:] if sections else []
     opening = (sections[0]["text"] if sections else preamble)[:400]
-    agency = agency_from(title, body_text, last_lines, opening)
+    agency = agency_from(title, body_text, last_lines, opening, page)
     other_title = bool(html_titles) and not title        # the page has a title, and it is not a report's
     is_report = bool(title) or (not other_title and bool(_REPORTISH.search(body_text)) and (
         bool(_REPORT_WORDS.search(body_text[:2000])) or len(sections) >= 3))

@@ -15,7 +15,7 @@ from .normalize import squash
 NUM, BLANK, TEXT = "num", "blank", "text"
 
 _NUMBER = re.compile(
-    r"^(?P<sign>[+\-−])?(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?P<frac>\.\d+)?"
+    r"^(?P<sign>[+\-−]|增加?|减少?)?(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?P<frac>\.\d+)?"
     r"(?P<unit>件|条|个|次|人次|人|万元|元|项|篇|份|期|场|家|%)?$")
 _BLANK_MARKS = {"", "—", "——", "-", "--", "/", "无", "空", "－", "―", "─", "/"}
 _ALL_NUMBERS = re.compile(r"^[+\-]?\d+(?:\.\d+)?(?:\s+[+\-]?\d+(?:\.\d+)?)+$")
@@ -43,7 +43,7 @@ def _number(key: str):
         return None
     digits = m.group("int").replace(",", "") + (m.group("frac") or "")
     value = float(digits) if m.group("frac") else int(digits)
-    if m.group("sign") in ("-", "−"):
+    if m.group("sign") and m.group("sign")[0] in "-−减":
         value = -value
     return value
 
@@ -53,7 +53,7 @@ def make_cell(text: str, line: int, piped: bool, pos: int = 0) -> Cell:
     text, key = " ".join(words), "".join(words)
     if key in _BLANK_MARKS:
         return Cell(BLANK, text, line, None, piped, pos, key)
-    value = _number(key) if key[:1].isdigit() or key[:1] in "+-−" else None
+    value = _number(key) if key[:1].isdigit() or key[:1] in "+-−增减" else None
     if value is not None:
         return Cell(NUM, text, line, value, piped, pos, key)
     return Cell(TEXT, text, line, None, piped, pos, key)
@@ -100,6 +100,13 @@ def row_cells(cells: list[Cell], label: Cell, values: list[Cell], ncols: int,
                 at = {c.pos: c for c in same_line}
                 if all(p in at for p in positions):
                     return [at[p] for p in positions]
+            numbers = [c for c in same_line if c.kind == NUM]
+            if len(numbers) == ncols and same_line[-ncols:] != numbers:
+                # all the row's numbers are there, and empty cells stand around them (a spanned label
+                # before, a row closed by "||" after): the empty cells are not data
+                first, last = same_line.index(numbers[0]), same_line.index(numbers[-1])
+                if last - first + 1 == ncols:
+                    return same_line[first:last + 1]
             return same_line[-ncols:]
     return values
 

@@ -38,36 +38,94 @@ _REGION_SPONSOR = re.compile(r"主办(?:单位)?[\s:：]*([\u4e00-\u9fff]{2,12}?
 _REGION_BODY = re.compile(r"(?:^|[^\u4e00-\u9fff])([\u4e00-\u9fff]{2,10}?(?:自治县|自治旗|县|旗))人民政府")
 
 
+_TITLE_WORDS = re.compile(r"^(?P<pre>.{0,60}?)(?:政府信息公开|政务公开|政府信息|信息公开|信息).{0,16}?"
+                          r"(?:年度报告|年报|工作报告|公开报告)(?:\(.{1,12}\))?$")
+_YEAR = re.compile(r"(?:19|20)\d{2}\s*年|[〇○零一二三四五六七八九]{4}\s*年")
+_TAG = re.compile(r"^【[^】]{1,6}】")
+_BREADCRUMB = re.compile(r">|»|›")
+
+
+def _title_text(line: str) -> str:
+    """A line as a title candidate: pipes, pinyin and injected spam out, whitespace removed."""
+    from .chrome import clean_inline
+    return squash(clean_inline(line.replace("|", " "), []))
+
+
 def is_report_title(line: str) -> bool:
-    text = squash(line)
-    return 6 <= len(text) <= 90 and not _NAV.search(line) and bool(_TITLE.match(text))
+    text = _title_text(line)
+    return 6 <= len(text) <= 90 and not _NAV.search(line) and "。" not in text and not _BREADCRUMB.search(text) \
+        and bool(_TITLE_WORDS.match(_TAG.sub("", text)))
 
 
-def find_title_line(lines: list[str], limit: int) -> int | None:
-    """Index of the report's title among the first lines (before the first section heading)."""
-    for i, line in enumerate(lines[:limit]):
-        if not _NAME_FIELD.match(line.strip()) and is_report_title(line):   # 名称 fields are metadata
-            return i
-    return None
+def _title_score(text: str) -> int:
+    m = _TITLE_WORDS.match(_TAG.sub("", text))
+    pre = m.group("pre") if m else ""
+    score = 4 if _YEAR.search(text) else 0
+    named = _YEAR.split(pre)[0]
+    if named and _NAME_END.search(named) or _YEAR.search(pre) and _NAME_END.search(_YEAR.split(pre)[-1] + "政府"):
+        score += 2
+    return score
 
 
+def _chunked(line: str) -> str:
+    """The report title inside a line that also carries the site name or column name before it, separated by
+    spaces ("宝鸡市人民政府门户网站 部门 宝鸡市体育局2022年…报告"): the shortest tail that is a named title."""
+    chunks = line.replace("|", " ").split()
+    best = None
+    for n in range(len(chunks) - 1, 0, -1):
+        tail = " ".join(chunks[n:])
+        if is_report_title(tail) and _title_score(_title_text(tail)) >= 6:
+            best = tail
+            break
+    return best or line
+
+
+def find_title(lines: list[str], limit: int) -> tuple[int, int, str] | None:
+    """(first line, last line, text) of the report's title among the first lines: the best-named candidate
+    (a year, a body's name before it), a title printed over two lines joined."""
+    found: list[tuple[int, int, int, int, str]] = []
+    shown = [i for i in range(min(limit, len(lines))) if lines[i].strip() and not _NAME_FIELD.match(lines[i].strip())]
+    for n, i in enumerate(shown):
+        line = lines[i]
+        nxt = shown[n + 1] if n + 1 < len(shown) else None
+        prev = shown[n - 1] if n > 0 else None
+        if is_report_title(line):
+            text = _title_text(_chunked(line))
+            score = _title_score(text)
+            if prev is not None and score < 6 and 2 <= len(squash(lines[prev])) <= 30:
+                joined = _title_text(lines[prev]) + text
+                if is_report_title(joined) and _title_score(joined) > score and not _CHROME_HINT.search(lines[prev]):
+                    found.append((_title_score(joined), -i, prev, i, joined))
+            found.append((score, -i, i, i, text))
+        elif nxt is not None and len(squash(line)) <= 40:
+            joined = _title_text(line) + _title_text(lines[nxt])
+            if is_report_title(joined) and not is_report_title(lines[nxt]):
+                found.append((_title_score(joined), -i, i, nxt, joined))
+    if not found:
+        return None
+    score, _, first, last, text = max(found)
+    return first, last, text
+
+
+_CHROME_HINT = re.compile(r"[:：]|网站|首页|位置|来源|发布")
 _NOT_A_REPORT = re.compile(r"解读|通知|图解|问答|答记者问")
 
 
 def title_from(lines: list[str], title_text: str | None, html_titles: list[str]) -> str | None:
-    """The report title: the page's own title fields first, then the text. None when the page's main
-    title is that of a notice or an explanation (解读) about a report."""
+    """The report title: the page's own title fields when they name the report at least as well as the
+    text does, then the text. None when the page's main title is that of a notice or an explanation (解读)."""
+    text_score = _title_score(title_text) if title_text else -1
     for t in html_titles:
         for part in [t] + _TITLE_SPLIT.split(t):
-            if is_report_title(part):
-                return squash(part)
+            if is_report_title(part) and _title_score(_title_text(part)) >= text_score:
+                return _title_text(part)
     if html_titles and _NOT_A_REPORT.search(html_titles[0]):
         return None
     for line in lines:
         m = _NAME_FIELD.match(line.strip())
-        if m and is_report_title(m.group(1)):
-            return squash(m.group(1))
-    return squash(title_text) if title_text else None
+        if m and is_report_title(m.group(1)) and _title_score(_title_text(m.group(1))) > text_score:
+            return _title_text(m.group(1))
+    return title_text
 
 
 def year_from(title: str | None, text: str, warnings: list[str]) -> int | None:
@@ -111,25 +169,146 @@ def index_no_from(text: str) -> str | None:
     return m.group(1) if m else None
 
 
-def agency_from(title: str | None, body: str, last_lines: list[str], opening: str) -> str | None:
-    prefix = None
-    if title:
-        m = _TITLE_PREFIX.match(title)
-        prefix = m.group(1).strip() if m else None
-        if prefix and prefix.endswith("关于"):
+_PLACE_END = re.compile(r"(?:省|自治区|市|自治州|州|盟|地区|自治县|自治旗|县|旗|区|镇|乡|苏木|街道)$")
+_NAME_END = re.compile(_ORG + r"$|(?:镇|乡|街道|苏木|县|旗|市|区)$")
+_SELF = re.compile(r"我|本(?:局|委|办|镇|乡|街道|区|县|市|机关|单位|部门|中心)|全年|全县|全市|全区|领导小组|下设|网站|"
+                   r"门户|平台|栏目|专栏|公众号")
+_BARE_LEVEL = re.compile(r"^(?:省|市|县|区|州|盟|旗)(?![\u4e00-\u9fff]{0,2}(?:区|县|市)(?:人民政府|政府)?$)")
+_INTERNAL_OFFICE = re.compile(
+    r"(?:党政(?:综合)?办(?:公室)?|综合(?:督考)?办(?:公室)?|[\u4e00-\u9fff]{0,8}领导小组办公室|(?:政府)?信息公开(?:办公室|处|科|办)|"
+    r"政务公开(?:办公室|办|科)|办公室[\u4e00-\u9fff]{0,8}(?:处|科|股)|办公室)$")
+_META_AGENCY = re.compile(r"^\|?\s*(?:发布机构|发布单位|发文机关|发文单位|信息来源|来源|所属机构)\s*[:：|]+\s*\|?\s*"
+                          r"([\u4e00-\u9fff()]{2,30})\s*(?:\||$|\s{2}|发布|作者)")
+_COMPILED_BY = re.compile(
+    r"(?:编制|公布|公开|发布|汇总|形成|特向社会公开|特向社会公布)(?:了)?(?:(?:19|20)\d{2}年度?)?"
+    r"([\u4e00-\u9fff()]{2,30}?)(?:的)?(?:(?:19|20)\d{2}年度?)(?:的)?(?:政府信息公开|政务公开|信息公开)"
+    r"|由([\u4e00-\u9fff()]{2,30}?)(?:负责)?编制")
+_OPENING_SUBJECT = re.compile(
+    r"(?:^|[,。;:])\s*(?:(?:19|20)\d{2}年(?:以来|度)?\s*[,]?\s*)?([\u4e00-\u9fff()]{2,25}?)"
+    r"(?:认真|坚持|严格|深入|始终|按照|根据|紧紧|全面|高度|积极|围绕|继续|进一步|把|高标准)")
+_CONTACT = re.compile(r"请(?:与|联系)[:：]?\s*([\u4e00-\u9fff()]{2,40}?)(?:联系|[,(])")
+_DATE_LINE = re.compile(r"^(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?$")
+
+
+def _expand(name: str, body: str) -> str | None:
+    """A name printed without its place ("市体育局") → with the place the text puts before it elsewhere
+    ("乐山市体育局"): a 2–4 character place that the text also names on its own with the same level."""
+    level = name[0]
+    best = None
+    for m in re.finditer(r"([\u4e00-\u9fff]{2,4})" + re.escape(name), body):
+        run = m.group(1)
+        for size in (4, 3, 2):
+            place = run[-size:]
+            if len(place) == size and not _SELF.search(place) and body.count(place + level) >= 2:
+                if best is None or len(place) > len(best):
+                    best = place
+                break
+    return best + name if best else None
+
+
+def agency_name(name: str | None, body: str = "", contact: bool = False) -> str | None:
+    """A printed name as the reporting body's name, or None when it is not one (a self-reference like
+    我局, a fragment, a website, a leading group's office). A bare place stands for its government."""
+    if not name:
+        return None
+    name = squash(name).strip("()|:,")
+    if name.startswith("关于"):
+        name = name[2:]
+    if contact:
+        stripped = _INTERNAL_OFFICE.sub("", name)
+        if stripped != name and _NAME_END.search(stripped):
+            name = stripped
+    if len(name) < 2 or len(name) > 30 or _SELF.search(name) or not _NAME_END.search(name):
+        return None
+    if _BARE_LEVEL.match(name):
+        name = _expand(name, body) or ""
+        if not name:
+            return None
+    if name.endswith(("镇政府", "乡政府", "县政府", "市政府", "区政府", "旗政府")) and not name.endswith("人民政府"):
+        name = name[:-2] + "人民政府"
+    elif re.search(r"(?:镇|乡|苏木)$", name):
+        name += "人民政府"
+    elif name.endswith("街道"):
+        name += "办事处"
+    elif re.search(r"(?:县|旗|市|区)$", name) and not re.search(r"(?:新区|开发区|园区|管理区|示范区|高新区)$", name):
+        name += "人民政府"
+    return name
+
+
+def _title_names(title: str) -> list[str]:
+    """Names a title gives: before its year ("X2021年…"), between its year and 信息公开 ("2022年度X政府信息公开…"),
+    or before 政府信息公开 when it has no year."""
+    out = []
+    m = _TITLE_PREFIX.match(title)
+    if m and m.group(1).strip():
+        out.append(m.group(1).strip())
+    after = re.match(r"^(?:(?:19|20)\d{2}|[〇○零一二三四五六七八九]{4})\s*年度?(.*?)(?:信息公开|政务公开|政府信息)", title)
+    if after and len(after.group(1)) >= 2:
+        out.append(after.group(1))
+    if not _YEAR.search(title):
+        before = re.match(r"^(.*?)(?:政府信息公开|政务公开|信息公开)", title)
+        if before and before.group(1):
+            out.append(before.group(1))
+    return [_TAG.sub("", n) for n in out]
+
+
+def _place_government(prefix: str, body: str) -> str | None:
+    """A title prefix that is a place ("宿迁市", "福州市晋安区"): its government as the text names it."""
+    for suffix in ("人民政府", "街道办事处", "办事处"):
+        if prefix + suffix in body:
+            return prefix + suffix
+    return None
+
+
+def agency_from(title: str | None, body: str, last_lines: list[str], opening: str,
+                page_lines: list[str] = ()) -> str | None:
+    """The reporting body: the title's name, the page's 发布机构 field, the opening sentence (特编制X…报告,
+    X认真贯彻…), a cover or signature line beside a date, the contact line; first that is a name."""
+    for prefix in _title_names(title or ""):
+        if prefix.endswith("关于"):
             prefix = prefix[:-2]
-    if prefix and _ORG_END.search(prefix):
-        return prefix
-    if prefix:
+        if _PLACE_END.search(prefix):
+            found = _place_government(prefix, body)
+            if found:
+                return found
+        name = agency_name(prefix, body)
+        if name:
+            return name
         names = Counter(re.findall(re.escape(prefix) + r"[\u4e00-\u9fff]{0,10}?" + _ORG, body))
-        if names:
-            return min(names, key=lambda n: (len(n), -names[n]))
-        return prefix
+        for candidate in sorted(names, key=lambda n: (len(n), -names[n])):
+            name = agency_name(candidate, body)
+            if name:
+                return name
+    for line in page_lines[:60]:
+        m = _META_AGENCY.match(line.strip())
+        name = agency_name(m.group(1), body) if m else None
+        if name:
+            return name
+    squashed = squash(opening)
+    for m in _COMPILED_BY.finditer(squashed):
+        name = agency_name(m.group(1) or m.group(2), body)
+        if name:
+            return name
+    m = _OPENING_SUBJECT.search(squashed)
+    name = agency_name(m.group(1), body) if m else None
+    if name:
+        return name
+    shown = [squash(x) for x in page_lines[:40] if x.strip()] + [squash(x) for x in last_lines if x.strip()]
+    for n, line in enumerate(shown):
+        if _SIGNATURE.match(line) and n + 1 < len(shown) and _DATE_LINE.match(shown[n + 1]):
+            name = agency_name(line, body)
+            if name:
+                return name
     for line in reversed(last_lines):
         if _SIGNATURE.match(squash(line)):
-            return squash(line)
-    m = _OPENING_AGENCY.search(squash(opening))
-    return m.group(1) if m else None
+            name = agency_name(line, body)
+            if name:
+                return name
+    for m in _CONTACT.finditer(squash(body)):
+        name = agency_name(m.group(1), body, contact=True)
+        if name:
+            return name
+    return None
 
 
 def region_from(agency: str | None, title: str | None, all_text: str) -> str | None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from . import templates as T
 from .cells import BLANK, NUM, TEXT, Cell, place_values, row_cells
+from .labels import split_digit_run, split_glued
 
 _HEADING = re.compile(r"^[一二三四五六七八九十]{1,3}、")
 _CLAUSE = re.compile(r"^第二十条第?\(?([一二三四五六七八九十]{1,2})\)?项")
@@ -56,121 +57,6 @@ def find_cell(cells: list[Cell], start: int, test) -> int | None:
     return None
 
 
-# --- 第二十条 active disclosure ---------------------------------------------------------------------
-
-def _column_at(cells: list[Cell], i: int) -> tuple[str | None, int]:
-    """A column header starting at cells[i], possibly broken over up to three cells."""
-    joined = ""
-    for j in range(i, min(i + 3, len(cells))):
-        if cells[j].kind != TEXT:
-            break
-        joined += cells[j].key
-        if joined in T.AD_COLUMNS:
-            return T.AD_COLUMNS[joined], j + 1
-    return None, i
-
-
-def _item_index(label: str) -> int | None:
-    label = _ITEM_NUMBERING.sub("", label)
-    for n, (pattern, _, _) in enumerate(T.AD_ITEMS):
-        if pattern.search(label):
-            return n
-    return None
-
-
-def _split_labels(keys: list[str]) -> list[str]:
-    """Consecutive label cells → row labels: a cell that names a known row on its own starts a new row
-    when the label gathered so far also names one (rows with blank cells leave no cells in text)."""
-    labels: list[str] = []
-    for key in keys:
-        if labels and _item_index(key) is not None and _item_index(labels[-1]) is not None:
-            labels.append(key)
-        elif labels:
-            labels[-1] += key
-        else:
-            labels.append(key)
-    return labels
-
-
-def _add_ad_row(out: TableRead, clause: str, label: str, columns: list[str], values: list) -> None:
-    index = _item_index(label)
-    if index is None:
-        out.warnings.append(f"active_disclosure: unrecognised row label {label!r} kept as printed")
-    for column, value in zip(columns, values):
-        out.data.append({"clause": clause, "item": label, "column": column, "value": value, "_item_index": index})
-
-
-def read_active_disclosure(cells: list[Cell]) -> TableRead:
-    out = TableRead(data=[])
-    start = find_cell(cells, 0, lambda c: bool(_CLAUSE.match(c.key)) and len(c.key) < 30)
-    if start is None:
-        return out
-    i, end, clause, columns, positions = start, start, None, [], []
-    in_header = False
-    while i < len(cells):
-        c = cells[i]
-        if c.kind != TEXT:
-            i += 1
-            continue
-        m = _CLAUSE.match(c.key)
-        if m and len(c.key) < 30:
-            clause, columns, positions, in_header = T.clause_label(m.group(1)), [], [], True
-            end = i = i + 1
-            continue
-        if c.key == "信息内容":
-            in_header = True
-            end = i = i + 1
-            continue
-        if _APPS_START.search(c.key) or _HEADING.match(c.key) or is_prose(c):
-            break
-        if in_header:
-            column, nxt = _column_at(cells, i)
-            if column:
-                columns.append(column)
-                positions.append(c.pos if c.piped and nxt == i + 1 else -1)
-                end = i = nxt
-                continue
-        in_header = False
-        j = _run(cells, i, (TEXT,))
-        if j - i > 3:                                 # not a row label: the table has ended
-            break
-        labels = _split_labels([x.key for x in cells[i:j]])
-        k = _run(cells, j, (NUM, BLANK))
-        if clause is None:
-            out.warnings.append(f"active_disclosure: row {labels[-1]!r} outside any 第二十条 block; skipped")
-        elif not columns:
-            out.warnings.append(f"active_disclosure: {clause} has no recognised column headers; "
-                                f"row {labels[-1]!r} left out")
-        else:
-            for label in labels[:-1]:              # a row label straight after another: its cells are blank
-                out.warnings.append(f"active_disclosure: {clause} {label}: row shows no values; left null")
-                _add_ad_row(out, clause, label, columns, [None] * len(columns))
-            values, problem = place_values(row_cells(cells, cells[j - 1], cells[j:k], len(columns), positions),
-                                           len(columns))
-            if problem:
-                out.warnings.append(f"active_disclosure: {clause} {labels[-1]}: {problem}; values left null")
-                values = [None] * len(columns)
-            _add_ad_row(out, clause, labels[-1], columns, values)
-        end = i = k
-    out.span(cells, start, end)
-    printed = {cell["column"] for cell in out.data}
-    if printed & T.AD_COLUMNS_2019_ONLY:
-        out.layout = "2019"
-    elif printed & T.AD_COLUMNS_2021_ONLY:
-        out.layout = "2021"
-    return out
-
-
-def finish_active_disclosure(rows: list[dict], fmt: str) -> list[dict]:
-    """Row labels normalised to the official wording of the detected format's template."""
-    use_2019 = fmt == "2019"
-    for row in rows:
-        index = row.pop("_item_index", None)
-        if index is not None:
-            row["item"] = T.AD_ITEMS[index][2 if use_2019 else 1]
-    return rows
-
-
 # --- 收到和处理政府信息公开申请情况 applications ------------------------------------------------------
 
 # All row definitions of both layouts in table order; 2019's single 其他处理 row sits where 2021's group is.
@@ -210,17 +96,24 @@ def read_applications(cells: list[Cell], start_at: int = 0) -> TableRead:
         return out
     found: dict[str, dict | None] = {}
     last, i, end, buffer = -1, start, start, []
+    ncols = len(T.APPLICANT_COLUMNS)
     while i < len(cells):
         c = cells[i]
+        glued = None
         if c.kind == TEXT:
             if is_prose(c) or c.key == "行政复议" or (
                     _HEADING.match(c.key) and not _rows_named(c.key, -1) and not _APP_GROUPS.search(c.key)):
                 break
-            buffer.append(c)
-            i += 1
-            continue
-        j = _run(cells, i, (NUM, BLANK))
-        keys = _rows_named("".join(x.key for x in buffer), last)
+            glued = split_glued(c.key)
+            if not glued or not _rows_named(glued[0], -1):
+                buffer.append(c.key)
+                i += 1
+                continue
+            buffer.append(glued[0])
+            j = i + 1
+        else:
+            j = _run(cells, i, (NUM, BLANK))
+        keys = _rows_named("".join(buffer), last)
         buffer = []
         if not keys:
             if last >= 0 and any(x.kind == NUM for x in cells[i:j]):
@@ -230,8 +123,11 @@ def read_applications(cells: list[Cell], start_at: int = 0) -> TableRead:
             continue
         for key in keys[:-1]:
             found[key] = None
-        ncols = len(T.APPLICANT_COLUMNS)
-        values, problem = place_values(row_cells(cells, cells[i - 1], cells[i:j], ncols), ncols)
+        if glued:
+            values = split_digit_run(glued[1], ncols, total_last=True)
+            problem = None if values else f"digits {glued[1]!r} run together, no single reading"
+        else:
+            values, problem = place_values(row_cells(cells, cells[i - 1], cells[i:j], ncols), ncols)
         if problem:
             out.warnings.append(f"applications.{keys[-1]}: {problem}; row left null")
             out.unknown.add(keys[-1])
@@ -241,7 +137,7 @@ def read_applications(cells: list[Cell], start_at: int = 0) -> TableRead:
         end = i = j
         if keys[-1] == "carried_forward":
             break
-    for key in _rows_named("".join(x.key for x in buffer), last):   # labels after the last values
+    for key in _rows_named("".join(buffer), last):   # labels after the last values
         found[key] = None
     if not found:
         return out
