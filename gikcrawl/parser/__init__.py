@@ -10,7 +10,7 @@ import re
 from ..encoding import decode
 from .cells import cells_of
 from .checks import run_checks
-from .chrome import clean_lines
+from .chrome import clean_lines, mirror_domain
 from .htmldoc import looks_like_html, parse_html
 from .metadata import (agency_from, find_title, index_no_from, published_from, region_from, title_from,
                        year_from)
@@ -26,6 +26,7 @@ SOURCE_FIELDS = ("url", "site", "fetched_at", "warc_file", "warc_offset", "warc_
                  "path", "content_type")
 _REPORTISH = re.compile(r"政府信息公开|政务公开|信息公开")
 _REPORT_WORDS = re.compile(r"年度报告|年报|工作报告")
+_URL_LINE = re.compile(r"^\s*https?://\S+\s*$")
 
 
 def _normalized_lines(lines: list[str]) -> tuple[list[str], bool]:
@@ -93,7 +94,9 @@ def parse_document(page_lines: list[str], body_lines: list[str] | None, html_tit
     first_heading = next((i for i, line in enumerate(lines) if heading_number(line) is not None), len(lines))
     found_title = find_title(lines, min(first_heading, 80))
     title_span = range(found_title[0], found_title[1] + 1) if found_title else range(0)
-    cleaned = clean_lines(lines, keep_from=found_title[0] if found_title else 0)
+    url_line = next((line for line in lines[:3] if _URL_LINE.match(line)), None)
+    cleaned = clean_lines(lines, keep_from=found_title[0] if found_title else 0,
+                          mirror=mirror_domain(source.get("url")) or mirror_domain(url_line))
     cells = cells_of(cleaned.lines)
     ad = read_active_disclosure(cells)
     apps = read_applications(cells)
@@ -111,7 +114,7 @@ def parse_document(page_lines: list[str], body_lines: list[str] | None, html_tit
     title = title_from(page, found_title[2] if found_title else None, html_titles)
     year = year_from(title, body_text, warnings)
     last_lines = sections[-1]["text"].split("\n")[-4:] if sections else []
-    opening = (sections[0]["text"] if sections else preamble)[:400]
+    opening = (preamble + "\n" + (sections[0]["text"] if sections else ""))[:600]
     agency = agency_from(title, body_text, last_lines, opening, page)
     other_title = bool(html_titles) and not title        # the page has a title, and it is not a report's
     is_report = bool(title) or (not other_title and bool(_REPORTISH.search(body_text)) and (

@@ -31,7 +31,9 @@ _GAMBLING = re.compile(
     r"澳门新葡京|新葡京|澳门金沙|金沙娱乐|威尼斯人|太阳城|银河娱乐|永利皇宫|皇冠体育|bet365|必赢亚洲|必赢|亚博体育|"
     r"开元棋牌|乐鱼体育|华体会|开云体育|半岛体育|星空体育|九游会|威廉希尔|博彩|百家乐|六合彩|时时彩|北京赛车|真人娱乐|"
     r"电子游艺|老虎机|网上赌场|澳门赌场|体育投注|"
-    r"[\u4e00-\u9fffA-Za-z0-9]{0,6}(?:娱乐|体育|棋牌|彩票)(?:官网|官方网站|网址|app|登录|注册|入口)",
+    r"[\u4e00-\u9fffA-Za-z0-9]{0,6}(?:娱乐|体育|棋牌|彩票)(?:官网|官方网站|网址|app|登录|注册|入口)|"
+    # a Latin brand with digits sold as a site or an app ("beat365手机版官方网站")
+    r"(?<![A-Za-z0-9])[A-Za-z]{2,12}\d{2,4}(?:手机版|网页版|官方网站|官网|网址|app|平台|入口|登录|注册)+",
     re.IGNORECASE)
 _KEYWORD_TOKEN = re.compile(r"关键[词字]\s*\d+")
 _PINYIN = re.compile(r"(?<=[\u4e00-\u9fff])\(([a-zü]*[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ][a-zü]*)\)")
@@ -60,12 +62,39 @@ def clean_inline(line: str, removed: list[str]) -> str:
     return _INLINE_SPAM.sub(cut, line)
 
 
-def clean_lines(lines: list[str], keep_from: int = 0) -> Cleaned:
+_GOVERNMENT_HOST = re.compile(r"(?:^|\.)gov(?:\.[a-z]{2})?$|\.gov\.cn$")
+_SECOND_LEVEL = {"com", "net", "org", "edu", "gov", "ac"}
+
+
+def mirror_domain(url: str | None) -> str | None:
+    """The registered domain of a page served from a host that is not a government's (a mirror or a spam
+    copy): such a site swaps its own domain into the report in place of the official one."""
+    m = re.match(r"^\s*https?://([^/:\s?#]+)", url or "", re.IGNORECASE)
+    if not m:
+        return None
+    host = m.group(1).lower().rstrip(".")
+    if _GOVERNMENT_HOST.search(host) or re.fullmatch(r"[\d.]+|localhost", host):
+        return None
+    labels = host.split(".")
+    if len(labels) < 2:
+        return None
+    size = 3 if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL and len(labels[-1]) == 2 else 2
+    return ".".join(labels[-size:])
+
+
+def _domain_pattern(domain: str) -> re.Pattern:
+    return re.compile(r"(?:https?://)?(?:[A-Za-z0-9-]+\.)*" + re.escape(domain) + r"(?::\d+)?(?:/[^\s)\]」』》,;]*)?",
+                      re.IGNORECASE)
+
+
+def clean_lines(lines: list[str], keep_from: int = 0, mirror: str | None = None) -> Cleaned:
     """Drop chrome lines and cut spam out of the others.
 
     keep_from: index of the first line of the report proper (its title); short lines above it are page
     header (site name, metadata labels and values) and are dropped.
+    mirror: the domain of the mirror the page was taken from (mirror_domain): cut out wherever it appears.
     """
+    own_domain = _domain_pattern(mirror) if mirror else None
     out = list(lines)
     result = Cleaned(out)
     nav_at = None
@@ -81,5 +110,7 @@ def clean_lines(lines: list[str], keep_from: int = 0) -> Cleaned:
             result.chrome.add(i)
             out[i] = ""
             continue
+        if own_domain is not None:
+            line = own_domain.sub(lambda m: result.removed.append(m.group(0)) or "", line)
         out[i] = clean_inline(line, result.removed)
     return result

@@ -61,8 +61,9 @@ def _title_score(text: str) -> int:
     m = _TITLE_WORDS.match(_TAG.sub("", text))
     pre = m.group("pre") if m else ""
     score = 4 if _YEAR.search(text) else 0
-    named = _YEAR.split(pre)[0]
-    if named and _NAME_END.search(named) or _YEAR.search(pre) and _NAME_END.search(_YEAR.split(pre)[-1] + "政府"):
+    parts = _YEAR.split(pre)
+    before, after = parts[0], re.sub(r"^度", "", parts[-1]) if len(parts) > 1 else ""
+    if before and _NAME_END.search(before) or len(after) >= 2 and _NAME_END.search(after):
         score += 2
     return score
 
@@ -175,7 +176,7 @@ _SELF = re.compile(r"我|本(?:局|委|办|镇|乡|街道|区|县|市|机关|单
                    r"门户|平台|栏目|专栏|公众号")
 _BARE_LEVEL = re.compile(r"^(?:省|市|县|区|州|盟|旗)(?![\u4e00-\u9fff]{0,2}(?:区|县|市)(?:人民政府|政府)?$)")
 _INTERNAL_OFFICE = re.compile(
-    r"(?:党政(?:综合)?办(?:公室)?|综合(?:督考)?办(?:公室)?|[\u4e00-\u9fff]{0,8}领导小组办公室|(?:政府)?信息公开(?:办公室|处|科|办)|"
+    r"(?:党政(?:综合)?办(?:公室)?|综合(?:督考)?办(?:公室)?|(?:政府)?(?:信息公开|政务公开)?(?:工作)?领导小组办公室|(?:政府)?信息公开(?:办公室|处|科|办)|"
     r"政务公开(?:办公室|办|科)|办公室[\u4e00-\u9fff]{0,8}(?:处|科|股)|办公室)$")
 _META_AGENCY = re.compile(r"^\|?\s*(?:发布机构|发布单位|发文机关|发文单位|信息来源|来源|所属机构)\s*[:：|]+\s*\|?\s*"
                           r"([\u4e00-\u9fff()]{2,30})\s*(?:\||$|\s{2}|发布|作者)")
@@ -211,7 +212,11 @@ def agency_name(name: str | None, body: str = "", contact: bool = False) -> str 
     我局, a fragment, a website, a leading group's office). A bare place stands for its government."""
     if not name:
         return None
-    name = squash(name).strip("()|:,")
+    name = squash(name).strip("|:,")
+    if name.endswith(")") and name.count("(") < name.count(")") or name.startswith(")"):
+        name = name.strip(")")
+    if name.endswith("(") or name.count("(") > name.count(")"):
+        name = name[:name.rfind("(")]
     if name.startswith("关于"):
         name = name[2:]
     if contact:
