@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from .extract import decode_body, report_record
+from .extract import report_record
 from .sites import SiteConfig
 
 
@@ -29,8 +29,8 @@ def report_item(body: bytes | str, *, url: str, site_key: str | None, site: Site
                 content_type: bytes | str | None, warc: dict | None) -> dict:
     """body: the response body after content decoding (what a spider callback sees)."""
     warc = warc or {}
-    text = decode_body(body, content_type, site.encoding if site else None) if isinstance(body, bytes) else body
-    return report_record(text, container=site.content if site else None, url=url, site=site_key,
+    return report_record(body, encoding=site.encoding if site else None, container=site.content if site else None,
+                         url=url, site=site_key,
                          fetched_at=warc.get("date") or utc_now(), content_type=content_type,
                          warc_file=warc.get("file"), warc_offset=warc.get("offset"),
                          warc_record_id=warc.get("record_id"), payload_digest=warc.get("payload_digest"))

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import re
 
-from ..encoding import decode
+from ..encoding import UndecodableError, decode
 from .cells import cells_of
 from .checks import run_checks
 from .chrome import clean_lines, mirror_domain
+from .htmlbody import body_by_trafilatura
 from .htmldoc import looks_like_html, parse_html
 from .metadata import (agency_from, find_title, index_no_from, published_from, region_from, title_from,
                        year_from)
@@ -34,10 +35,17 @@ def _normalized_lines(lines: list[str]) -> tuple[list[str], bool]:
     return [line.strip() for line in text.split("\n")], converted
 
 
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
 def _to_text(content: str | bytes, charset: str | None) -> str:
+    """Text with the characters no page can hold (control characters, lone surrogates) blanked out."""
     if isinstance(content, bytes):
-        return decode(content, declared=charset)[0]
-    return content
+        try:
+            content = decode(content, declared=charset)[0]
+        except UndecodableError:
+            content = content.decode("utf-8", errors="replace")
+    return _UNPRINTABLE.sub(" ", content)
 
 
 def _detect_format(ad, apps, review, legacy, year, is_report, warnings) -> str:
@@ -67,22 +75,27 @@ def _missing_ad_rows(rows: list[dict], fmt: str, warnings: list[str]) -> None:
                                 f"row omitted)")
 
 
-def parse(content: str | bytes, *, charset: str | None = None, **source) -> dict:
-    """Parse one report (plain text or HTML, str or bytes) into a record.
+def parse(content: str | bytes, *, charset: str | None = None, container: str | None = None, **source) -> dict:
+    """Parse one report (plain text or HTML, str or bytes) into a record: the one way from content to a
+    record, used by the crawl, replay, attachments and `gikcrawl parse`.
 
     source: provenance fields copied into record["source"] (url, site, fetched_at, path, …).
-    charset: the encoding declared by the transport (HTTP header), tried first for bytes.
+    charset: the encoding declared by the transport (HTTP header), tried after UTF-8 for bytes.
+    container: a CSS or XPath selector for an HTML page's report body (a site's `content`); else the
+    known CMS containers, else trafilatura's main text with our own table grids.
     """
     text = _to_text(content, charset)
     if looks_like_html(text):
-        doc = parse_html(text)
-        return parse_document(doc.lines, doc.body, doc.titles, images=doc.images, **source)
+        doc = parse_html(text, container)
+        body = doc.body if doc.body is not None else body_by_trafilatura(text, doc.tables)
+        return parse_document(doc.lines, body, doc.titles, images=doc.images, published=doc.published,
+                              removed=doc.removed, **source)
     lines = text.split("\n")
     return parse_document(lines, lines, [], **source)
 
 
 def parse_document(page_lines: list[str], body_lines: list[str] | None, html_titles: list[str], *,
-                   images: int = 0, **source) -> dict:
+                   images: int = 0, published: str | None = None, removed: list[str] = (), **source) -> dict:
     """The parser proper, on lines: the whole page (for metadata) and the report body (None: the page)."""
     warnings: list[str] = []
     if body_lines is None:
@@ -144,7 +157,9 @@ def parse_document(page_lines: list[str], body_lines: list[str] | None, html_tit
         for name in ("active_disclosure", "applications", "review_litigation"):
             if name not in tables:
                 warnings.append(f"{name}: table not found")
-    elif fmt == "unknown" and not empty_report:
+    if fmt != "legacy" and legacy.first_line is not None and not legacy.data:
+        warnings += legacy.warnings
+    if fmt == "unknown" and not empty_report:
         warnings.append("not recognised as a 政府信息公开工作年度报告: no report title, no statistics tables")
 
     return {
@@ -152,7 +167,7 @@ def parse_document(page_lines: list[str], body_lines: list[str] | None, html_tit
         "agency": agency,
         "region": region_from(agency, title, page_text),
         "year": year,
-        "published": published_from(page_text),
+        "published": published_from(page_text, published),
         "index_no": index_no_from(page_text),
         "format": fmt,
         "script_normalized": script_normalized,
@@ -162,6 +177,6 @@ def parse_document(page_lines: list[str], body_lines: list[str] | None, html_tit
         "checks": run_checks(tables, apps.layout if fmt in ("2021", "2019") else None,
                              {"applications": apps.unknown, "review_litigation": review.unknown}),
         "warnings": warnings,
-        "removed": cleaned.removed,
+        "removed": [*removed, *cleaned.removed],
         "source": {name: source.get(name) for name in SOURCE_FIELDS},
     }

@@ -94,7 +94,7 @@ class _Block:
 
 def _is_prose(key: str) -> bool:
     cleaned = clean_label(key)
-    return "。" in cleaned or len(cleaned) > 60
+    return "。" in cleaned or len(cleaned) > 60 and not cleaned.isdigit()
 
 
 def _ends_table(key: str) -> bool:

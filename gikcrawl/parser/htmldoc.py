@@ -6,6 +6,7 @@ therefore see exactly the cells the author typed.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import lxml.html
@@ -21,6 +22,11 @@ _BLOCK = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "dl"
           "address", "figure", "figcaption", "hr", "caption", "td", "th", "tbody", "thead", "body", "html"}
 
 
+_DATE_METAS = {"pubdate", "publishdate", "firstpublishedtime", "publishtime", "publish_time", "published",
+               "article:published_time", "dc.date", "dc.date.issued", "dcterms.issued", "releasedate"}
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+
+
 @dataclass
 class HtmlDoc:
     lines: list[str]                              # the whole page
@@ -28,6 +34,8 @@ class HtmlDoc:
     titles: list[str] = field(default_factory=list)   # <meta ArticleTitle>, <h1>, <title>, best first
     tables: list[list[str]] = field(default_factory=list)   # each data table's pipe rows, in page order
     images: int = 0                               # <img> in the report body (image-only reports)
+    published: str | None = None                  # a PubDate/publishdate-style meta's content
+    removed: list[str] = field(default_factory=list)   # link lists cut out of the report body
 
 
 def _text(el) -> str:
@@ -123,17 +131,23 @@ def _find_container(root):
 
 def parse_html(html: str, container: str | None = None) -> HtmlDoc:
     """container: a CSS or XPath selector for the report body (a site's `content`); else the known ones."""
+    # lxml refuses a str that still carries its XML encoding declaration (XHTML pages)
+    html = _XML_DECLARATION.sub("", html, count=1)
     try:
         root = lxml.html.document_fromstring(html)
     except (etree.ParserError, ValueError):
         return HtmlDoc([], None)
     for el in root.xpath("//comment()|//processing-instruction()"):
+        if el.getparent() is None:
+            continue                    # outside <html>: not in the tree walked below
         el.drop_tree() if hasattr(el, "drop_tree") else el.getparent().remove(el)
     etree.strip_elements(root, *_DROP, with_tail=False)
     titles = []
     for meta in root.xpath("//meta[@name='ArticleTitle' or @name='articletitle' or @property='og:title']"):
         if meta.get("content"):
             titles.append(" ".join(meta.get("content").split()))
+    published = next((m.get("content") for m in root.xpath("//meta[@content]")
+                      if (m.get("name") or m.get("property") or "").lower() in _DATE_METAS), None)
     titles += [_text(h) for h in root.xpath("//h1") if _text(h)]
     titles += [_text(t) for t in root.xpath("//title") if _text(t)]
     for head in root.xpath("//head"):
@@ -141,11 +155,30 @@ def parse_html(html: str, container: str | None = None) -> HtmlDoc:
     body_el = _select(root, container) if container else None
     if body_el is None:
         body_el = _find_container(root)
+    removed = _drop_link_lists(body_el) if body_el is not None else []
     cache: dict = {}
     page = element_lines(root, cache)
     body = element_lines(body_el, cache) if body_el is not None else None
     images = len((body_el if body_el is not None else root).xpath(".//img"))
-    return HtmlDoc(page, body, titles, [lines for lines in cache.values() if lines], images)
+    return HtmlDoc(page, body, titles, [lines for lines in cache.values() if lines], images, published, removed)
+
+
+def _drop_link_lists(body) -> list[str]:
+    """Cut lists of links out of the report body (SEO link farms injected into hacked articles, related-
+    article lists): a block of 4 or more links whose link text is nearly all of its text. Returns their text."""
+    removed = []
+    for el in body.xpath(".//ul|.//ol|.//div|.//p|.//dl|.//span"):
+        if el.getparent() is None or el.xpath(".//table"):
+            continue
+        links = el.xpath(".//a")
+        if len(links) < 4:
+            continue
+        text = _text(el)
+        link_text = sum(len(_text(a)) for a in links)
+        if text and link_text >= 0.8 * len(text.replace(" ", "")):
+            removed.append(text)
+            el.drop_tree()
+    return removed
 
 
 def _select(root, selector: str):

@@ -21,8 +21,10 @@ _CN_DIGITS = str.maketrans("〇○零一二三四五六七八九", "00012345678"
 _PERIOD = re.compile(r"((?:19|20)\d{2})年\s*1\s*月\s*1\s*日\s*(?:起)?\s*(?:至|到|-|—|~|～)\s*"
                      r"(?:((?:19|20)\d{2})年\s*)?12\s*月\s*31\s*日")
 _ANY_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
-_PUBLISHED = re.compile(r"(?:发布日期|公开日期|发布时间|发文日期|公布日期|生成日期|信息时间)[\s|:：]*"
-                        r"((?:19|20)\d{2})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})")
+_DATE = r"((?:19|20)\d{2})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})"
+_PUBLISHED = re.compile(r"(?:发布日期|公开日期|发布时间|发文日期|公布日期|生成日期|信息时间|发稿时间|上传时间)[\s|:：]*" + _DATE)
+_PUBLISHED_WEAK = re.compile(r"(?:时间|日期)\s*[:：]\s*\|?\s*" + _DATE)
+_ISO_DATE = re.compile(_DATE)
 _INDEX_NO = re.compile(r"索\s*引\s*号[\s|:：]*([A-Za-z0-9][A-Za-z0-9\-_/.]*[A-Za-z0-9])")
 _ORG = (r"(?:人民政府|街道办事处|办事处|委员会|办公室|服务中心|中心|政府|管理局|局|委|办|院|所|站|队|馆|厅|处|部|会|"
         r"党委|公司)")
@@ -43,15 +45,18 @@ _TITLE_WORDS = re.compile(r"^(?P<pre>.{0,60}?)(?:政府信息公开|政务公开
 _YEAR = re.compile(r"(?:19|20)\d{2}\s*年|[〇○零一二三四五六七八九]{4}\s*年")
 _TAG = re.compile(r"^【[^】]{1,6}】")
 _BREADCRUMB = re.compile(r">|»|›")
+_FLIPBOOK_PAGE = re.compile(r"^Page\d+[-–—:]", re.IGNORECASE)      # "Page 8 - …" headers of flipbook pages
 
 
 def _title_text(line: str) -> str:
     """A line as a title candidate: pipes, pinyin and injected spam out, whitespace removed."""
     from .chrome import clean_inline
-    return squash(clean_inline(line.replace("|", " "), []))
+    return _FLIPBOOK_PAGE.sub("", squash(clean_inline(line.replace("|", " "), [])))
 
 
 def is_report_title(line: str) -> bool:
+    if len(line) > 400:
+        return False
     text = _title_text(line)
     return 6 <= len(text) <= 90 and not _NAV.search(line) and "。" not in text and not _BREADCRUMB.search(text) \
         and bool(_TITLE_WORDS.match(_TAG.sub("", text)))
@@ -156,12 +161,25 @@ def year_from(title: str | None, text: str, warnings: list[str]) -> int | None:
     return None
 
 
-def published_from(text: str) -> str | None:
+def _valid_date(m) -> str | None:
+    try:
+        return date(int(m.group(1)), int(m.group(2)), int(m.group(3))).isoformat()
+    except ValueError:
+        return None
+
+
+def published_from(text: str, meta: str | None = None) -> str | None:
+    """The publication date: a 发布日期/发布时间… field, the page's PubDate-style meta, a bare 时间:/日期: line."""
     for m in _PUBLISHED.finditer(text):
-        try:
-            return date(int(m.group(1)), int(m.group(2)), int(m.group(3))).isoformat()
-        except ValueError:
-            continue
+        if _valid_date(m):
+            return _valid_date(m)
+    m = _ISO_DATE.search(meta or "")
+    if m and _valid_date(m):
+        return _valid_date(m)
+    for m in _PUBLISHED_WEAK.finditer(text):
+        lead = text[max(0, m.start() - 2):m.start()]
+        if (not lead or lead[-1] in " \t\n|" or lead == "更新") and _valid_date(m):
+            return _valid_date(m)
     return None
 
 

@@ -40,7 +40,7 @@ class TableRead:
 
 def is_prose(cell: Cell) -> bool:
     key = cell.key
-    return "。" in key or len(key) > 60
+    return "。" in key or len(key) > 60 and not key.isdigit()
 
 
 def _run(cells: list[Cell], i: int, kinds) -> int:
@@ -213,23 +213,44 @@ def read_review(cells: list[Cell], start_at: int = 0) -> TableRead:
 
 # --- 2008-2018 统计表 legacy --------------------------------------------------------------------------
 
-_LEGACY_HEAD = {"指标", "统计指标", "单位", "计量单位", "数量", "统计数", "数值", "统计数量", "数据"}
+_LEGACY_LABEL_HEAD = {"指标", "统计指标", "指标名称", "项目", "统计项目", "项目名称", "统计内容", "内容", "类别"}
+_LEGACY_UNIT_HEAD = {"单位", "计量单位"}
+_LEGACY_VALUE_HEAD = re.compile(r"^(?:数量|统计数|数值|统计数量|数据|数目|本年|本年度|本年数|本期|"
+                                r"(?:19|20)\d{2}年度?(?:数量|数据|统计数)?|历年累计|累计|累计数|总计|合计)$")
+_CUMULATIVE = re.compile(r"累计|历年|总计|合计")
+
+
+def _legacy_columns(heads: list[str]) -> tuple[int, int | None]:
+    """(number of value columns, index of the one holding the report year's figure) from the header cells
+    after the unit column: the year (or 本年/数量) column, never the cumulative one."""
+    if not heads:
+        return 1, 0
+    wanted = [n for n, h in enumerate(heads) if not _CUMULATIVE.search(h)]
+    return len(heads), (wanted[0] if len(wanted) == 1 else None)
 
 
 def read_legacy(cells: list[Cell]) -> TableRead:
     out = TableRead(data=[])
 
     def is_start(c: Cell) -> bool:
-        return c.key in ("指标", "统计指标")
+        return c.key in _LEGACY_LABEL_HEAD
 
     i = find_cell(cells, 0, is_start)
-    while i is not None and not any(x.key in ("单位", "计量单位") for x in cells[i + 1:i + 4]):
+    while i is not None and not any(x.key in _LEGACY_UNIT_HEAD for x in cells[i + 1:i + 4]):
         i = find_cell(cells, i + 1, is_start)
     if i is None:
         return out
     start = i
-    while i < len(cells) and cells[i].key in _LEGACY_HEAD:
+    heads: list[str] = []
+    while i < len(cells) and cells[i].kind != NUM and (
+            cells[i].key in _LEGACY_LABEL_HEAD | _LEGACY_UNIT_HEAD or _LEGACY_VALUE_HEAD.match(cells[i].key)
+            or cells[i].kind == BLANK):
+        if _LEGACY_VALUE_HEAD.match(cells[i].key):
+            heads.append(cells[i].key)
         i += 1
+    ncols, chosen = _legacy_columns(heads)
+    if chosen is None:
+        out.warnings.append(f"legacy: value columns {heads!r}: none is the report year's alone; values left null")
     section, end, pending = None, i, []
     while i < len(cells):
         c = cells[i]
@@ -240,16 +261,27 @@ def read_legacy(cells: list[Cell]) -> TableRead:
             break
         label, i = c.key, i + 1
         after_label = i
-        unit, dash = None, False
+        unit = None
         if i < len(cells) and cells[i].kind == TEXT and cells[i].key in T.LEGACY_UNITS:
             unit, i = cells[i].key, i + 1
         elif i < len(cells) and cells[i].kind == BLANK and cells[i].text:      # "—": no unit
-            dash, i = True, i + 1
-        value = None
-        if i < len(cells) and cells[i].kind == NUM:
-            value, i = cells[i].value, i + 1
-        elif i < len(cells) and cells[i].kind == BLANK:
             i += 1
+        run = i
+        while run < len(cells) and run - i < ncols and cells[run].kind in (NUM, BLANK) and \
+                (cells[run].kind == NUM or cells[run].piped or cells[run].text):
+            run += 1
+        values = cells[i:run]
+        value = None
+        if values and any(v.kind == NUM for v in values):
+            if chosen is None:
+                pass
+            elif len(values) == ncols:
+                value = values[chosen].value
+            elif ncols > 1:
+                out.warnings.append(f"legacy: {label}: {len(values)} values for {ncols} value columns; left null")
+            else:
+                value = values[0].value
+        i = run
         if i == after_label:                         # no unit and no value: a row with blank cells, or
             if len(pending) >= 2:                    # past the end of the table
                 break
@@ -267,4 +299,6 @@ def read_legacy(cells: list[Cell]) -> TableRead:
         if _HEADING.match(label):
             section = label
     out.span(cells, start, end)
+    if not out.data:
+        out.warnings.append("legacy: a 统计表 header is printed but no row could be read")
     return out
