@@ -12,7 +12,7 @@ from .cells import cells_of
 from .checks import run_checks
 from .chrome import clean_lines, mirror_domain
 from .htmlbody import body_by_trafilatura
-from .htmldoc import looks_like_html, parse_html
+from .htmldoc import drop_link_lines, looks_like_html, parse_html
 from .metadata import (agency_from, find_title, index_no_from, published_from, region_from, title_from,
                        year_from)
 from .normalize import normalize_text, to_simplified
@@ -87,9 +87,13 @@ def parse(content: str | bytes, *, charset: str | None = None, container: str | 
     text = _to_text(content, charset)
     if looks_like_html(text):
         doc = parse_html(text, container)
-        body = doc.body if doc.body is not None else body_by_trafilatura(text, doc.tables)
+        body, removed = doc.body, doc.removed
+        if body is None:
+            body = body_by_trafilatura(text, doc.tables)
+            if body is not None:
+                body, removed = drop_link_lines(body, doc.link_texts)
         return parse_document(doc.lines, body, doc.titles, images=doc.images, published=doc.published,
-                              removed=doc.removed, **source)
+                              removed=removed, **source)
     lines = text.split("\n")
     return parse_document(lines, lines, [], **source)
 

@@ -36,6 +36,7 @@ class HtmlDoc:
     images: int = 0                               # <img> in the report body (image-only reports)
     published: str | None = None                  # a PubDate/publishdate-style meta's content
     removed: list[str] = field(default_factory=list)   # link lists cut out of the report body
+    link_texts: set[str] = field(default_factory=set)  # texts of the links in the page's link lists
 
 
 def _text(el) -> str:
@@ -155,30 +156,49 @@ def parse_html(html: str, container: str | None = None) -> HtmlDoc:
     body_el = _select(root, container) if container else None
     if body_el is None:
         body_el = _find_container(root)
+    link_texts = {_text(a) for block in _link_lists(root) for a in block.xpath(".//a") if _text(a)}
     removed = _drop_link_lists(body_el) if body_el is not None else []
     cache: dict = {}
     page = element_lines(root, cache)
     body = element_lines(body_el, cache) if body_el is not None else None
     images = len((body_el if body_el is not None else root).xpath(".//img"))
-    return HtmlDoc(page, body, titles, [lines for lines in cache.values() if lines], images, published, removed)
+    return HtmlDoc(page, body, titles, [lines for lines in cache.values() if lines], images, published, removed,
+                   link_texts)
 
 
-def _drop_link_lists(body) -> list[str]:
-    """Cut lists of links out of the report body (SEO link farms injected into hacked articles, related-
-    article lists): a block of 4 or more links whose link text is nearly all of its text. Returns their text."""
-    removed = []
-    for el in body.xpath(".//ul|.//ol|.//div|.//p|.//dl|.//span"):
-        if el.getparent() is None or el.xpath(".//table"):
+def _link_lists(root) -> list:
+    """Blocks of 4 or more links whose link text is nearly all of their text: SEO link farms injected into
+    hacked articles, related-article lists, menus. Outermost blocks only."""
+    found = []
+    for el in root.xpath(".//ul|.//ol|.//div|.//p|.//dl|.//span"):
+        if el.xpath(".//table") or any(el in f.iterdescendants() for f in found[-3:]):
             continue
         links = el.xpath(".//a")
         if len(links) < 4:
             continue
-        text = _text(el)
-        link_text = sum(len(_text(a)) for a in links)
-        if text and link_text >= 0.8 * len(text.replace(" ", "")):
-            removed.append(text)
+        text = _text(el).replace(" ", "")
+        if text and sum(len(_text(a).replace(" ", "")) for a in links) >= 0.8 * len(text):
+            found.append(el)
+    return found
+
+
+def _drop_link_lists(body) -> list[str]:
+    """Cut link lists out of the report body; returns their text."""
+    removed = []
+    for el in _link_lists(body):
+        if el.getparent() is not None:
+            removed.append(_text(el))
             el.drop_tree()
     return removed
+
+
+def drop_link_lines(lines: list[str], link_texts: set[str]) -> tuple[list[str], list[str]]:
+    """Lines of extracted text that are the text of a link-list's link (trafilatura keeps them as "- text")."""
+    kept, cut = [], []
+    for line in lines:
+        bare = line.strip().lstrip("-*• ").strip()
+        (cut if bare and bare in link_texts else kept).append(line)
+    return kept, cut
 
 
 def _select(root, selector: str):

@@ -196,8 +196,8 @@ _BARE_LEVEL = re.compile(r"^(?:省|市|县|区|州|盟|旗)(?![\u4e00-\u9fff]{0,
 _INTERNAL_OFFICE = re.compile(
     r"(?:党政(?:综合)?办(?:公室)?|综合(?:督考)?办(?:公室)?|(?:政府)?(?:信息公开|政务公开)?(?:工作)?领导小组办公室|(?:政府)?信息公开(?:办公室|处|科|办)|"
     r"政务公开(?:办公室|办|科)|办公室[\u4e00-\u9fff]{0,8}(?:处|科|股)|办公室)$")
-_META_AGENCY = re.compile(r"^\|?\s*(?:发布机构|发布单位|发文机关|发文单位|信息来源|来源|所属机构)\s*[:：|]+\s*\|?\s*"
-                          r"([\u4e00-\u9fff()]{2,30})\s*(?:\||$|\s{2}|发布|作者)")
+_META_AGENCY = re.compile(r"(?<![\u4e00-\u9fff])(?:发布机构|发布单位|发文机关|发文单位|信息来源|来源|所属机构)[:：|]+"
+                          r"([\u4e00-\u9fff()]{2,30}?)(?=\||$|发布|作者|浏览|点击|时间|日期|字号|索引)")
 _COMPILED_BY = re.compile(
     r"(?:编制|公布|公开|发布|汇总|形成|特向社会公开|特向社会公布)(?:了)?(?:(?:19|20)\d{2}年度?)?"
     r"([\u4e00-\u9fff()]{2,30}?)(?:的)?(?:(?:19|20)\d{2}年度?)(?:的)?(?:政府信息公开|政务公开|信息公开)"
@@ -303,10 +303,11 @@ def agency_from(title: str | None, body: str, last_lines: list[str], opening: st
             if name:
                 return name
     for line in page_lines[:60]:
-        m = _META_AGENCY.match(line.strip())
-        name = agency_name(m.group(1), body) if m else None
-        if name:
-            return name
+        if len(line) < 300:
+            for m in _META_AGENCY.finditer(squash(line)):
+                name = agency_name(m.group(1), body)
+                if name:
+                    return name
     squashed = squash(opening)
     for m in _COMPILED_BY.finditer(squashed):
         name = agency_name(m.group(1) or m.group(2), body)
