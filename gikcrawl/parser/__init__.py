@@ -66,6 +66,17 @@ def _detect_format(ad, apps, review, legacy, year, is_report, warnings) -> str:
     return "narrative" if is_report else "unknown"
 
 
+def _page_lines(page_lines: list[str], body_lines: list[str], body: list[str]) -> list[str]:
+    """The whole page normalised, reusing the normalised body where the page holds the body's lines as one
+    run of the same objects (htmldoc shares them), so a large report is not normalised twice."""
+    first = body_lines[0] if body_lines else None
+    at = next((i for i, line in enumerate(page_lines) if line is first), None)
+    end = None if at is None else at + len(body_lines)
+    if at is None or page_lines[end - 1] is not body_lines[-1]:
+        return _normalized_lines(page_lines)[0]
+    return _normalized_lines(page_lines[:at])[0] + body + _normalized_lines(page_lines[end:])[0]
+
+
 def _missing_ad_rows(rows: list[dict], fmt: str, warnings: list[str]) -> None:
     printed = {(r["clause"], r["item"]) for r in rows}
     for block in T.AD_TEMPLATES[fmt]:
@@ -105,7 +116,7 @@ def parse_document(page_lines: list[str], body_lines: list[str] | None, html_tit
     if body_lines is None:
         body_lines = page_lines
     lines, script_normalized = _normalized_lines(body_lines)
-    page = _normalized_lines(page_lines)[0] if page_lines is not body_lines else lines
+    page = _page_lines(page_lines, body_lines, lines) if page_lines is not body_lines else lines
     html_titles = [to_simplified(normalize_text(t)[0], force=script_normalized)[0] for t in html_titles]
 
     first_heading = next((i for i, line in enumerate(lines) if heading_number(line) is not None), len(lines))

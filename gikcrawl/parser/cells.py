@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .normalize import squash
 
@@ -53,7 +54,10 @@ def _number(key: str):
 
 def make_cell(text: str, line: int, piped: bool, pos: int = 0) -> Cell:
     words = text.split()
-    text, key = " ".join(words), "".join(words)
+    if len(words) == 1:
+        text = key = words[0]                   # one string for both: tables hold many cells
+    else:
+        text, key = " ".join(words), "".join(words)
     if key in _BLANK_MARKS:
         return Cell(BLANK, text, line, None, piped, pos, key)
     value = _number(key) if key[:1].isdigit() or key[:1] in "+-−增减" else None
@@ -80,14 +84,32 @@ def split_line(line: str) -> tuple[list[str], bool]:
     return parts, True
 
 
+@lru_cache(maxsize=65536)
+def _line_cells(line: str) -> tuple[tuple, ...]:
+    """The cells of one line as (kind, text, value, piped, pos, key); lines repeat, so this is cached."""
+    texts, piped = split_line(line)
+    out = []
+    for pos, t in enumerate(texts):
+        c = make_cell(t, 0, piped, pos)
+        out.append((c.kind, c.text, c.value, c.piped, c.pos, c.key))
+    return tuple(out)
+
+
 def cells_of(lines: list[str], start: int = 0, end: int | None = None) -> list[Cell]:
     end = len(lines) if end is None else end
     out: list[Cell] = []
+    append = out.append
     for i in range(start, end):
-        texts, piped = split_line(lines[i])
-        for pos, t in enumerate(texts):
-            out.append(make_cell(t, i, piped, pos))
+        line = lines[i]
+        if not line:
+            continue
+        for kind, text, value, piped, pos, key in (_line_cells(line) if len(line) < 2000 else _uncached(line)):
+            append(Cell(kind, text, i, value, piped, pos, key))
     return out
+
+
+def _uncached(line: str) -> tuple[tuple, ...]:
+    return _line_cells.__wrapped__(line)
 
 
 def row_cells(cells: list[Cell], label: Cell, values: list[Cell], ncols: int,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 _CHROME_LINE = re.compile(
     r"当前位置|您的位置|所在位置|^(?:\d+\.\s*)?(?:网站)?首页\s*>|>\s*正文$|^(?:\d+\.\s*)?>\s*\S{0,6}$"
@@ -121,18 +122,37 @@ def clean_lines(lines: list[str], keep_from: int = 0, mirror: str | None = None)
     result = Cleaned(out)
     nav_at = None
     for i, line in enumerate(lines):
-        if not line.strip():
+        if not line or line.isspace():
             continue
-        if nav_at is None and _NAVIGATION.match(line.strip()):
+        navigation, chrome, size = _verdict(line)
+        if nav_at is None and navigation:
             nav_at = i
-        short = len(line.strip()) <= 120
-        if nav_at is not None or (short and (_CHROME_LINE.search(line) or is_metadata_line(line))) or (
-                i < keep_from and len(line.strip()) <= 40):
+        if nav_at is not None or chrome or (i < keep_from and size <= 40):
             result.removed.append(line.strip())
             result.chrome.add(i)
             out[i] = ""
             continue
         if own_domain is not None:
             line = own_domain.sub(lambda m: result.removed.append(m.group(0)) or "", line)
-        out[i] = clean_inline(line, result.removed)
+        cleaned, cut = _inline_cut(line)
+        if cut:
+            result.removed.extend(cut)
+        out[i] = cleaned
     return result
+
+
+# Reports repeat their lines (cells "0", template labels) within a page and across pages: each verdict and
+# each spam cut is computed once per distinct line.
+@lru_cache(maxsize=65536)
+def _verdict(line: str) -> tuple[bool, bool, int]:
+    """(starts the neighbour-article navigation, is a chrome line, stripped length)."""
+    stripped = line.strip()
+    short = len(stripped) <= 120
+    return (bool(_NAVIGATION.match(stripped)), short and bool(_CHROME_LINE.search(line) or is_metadata_line(line)),
+            len(stripped))
+
+
+@lru_cache(maxsize=65536)
+def _inline_cut(line: str) -> tuple[str, tuple[str, ...]]:
+    removed: list[str] = []
+    return clean_inline(line, removed), tuple(removed)

@@ -44,7 +44,14 @@ def with_own_tables(text_lines: list[str], tables: list[list[str]]) -> list[str]
     return out + text_lines[last:]
 
 
+# trafilatura builds its own trees of the page (about 100x the page's size in memory); above this size the
+# page's own lines are used and the parser's chrome layer removes the navigation.
+TRAFILATURA_MAX_CHARS = 1_000_000
+
+
 def body_by_trafilatura(html: str, tables: list[list[str]]) -> list[str] | None:
+    if len(html) > TRAFILATURA_MAX_CHARS:
+        return None
     text = trafilatura.extract(html, include_tables=True, include_comments=False, include_links=False,
                                include_images=False, favor_recall=True, deduplicate=False)
     if not text:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-import lxml.html
 from lxml import etree
+from lxml.cssselect import CSSSelector
 
 # Content containers of the CMSs in domain.md §3, most specific first.
 CONTAINERS = (".TRS_Editor", ".Custom_UnionStyle", "#zoomcon", "#zoom", "#ivs_content", ".article-content",
@@ -24,6 +25,28 @@ _BLOCK = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "dl"
 
 _DATE_METAS = {"pubdate", "publishdate", "firstpublishedtime", "publishtime", "publish_time", "published",
                "article:published_time", "dc.date", "dc.date.issued", "dcterms.issued", "releasedate"}
+_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True, huge_tree=True)
+
+
+@lru_cache(maxsize=256)
+def _css(selector: str) -> CSSSelector:
+    return CSSSelector(selector)
+
+
+def drop_tree(el) -> None:
+    """Remove an element and its children, keeping its tail text (lxml.html's drop_tree, for etree)."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    if el.tail:
+        previous = el.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)
+
+
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 
 
@@ -51,38 +74,42 @@ def _rows(table):
     return table.xpath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")
 
 
-def table_grid(table) -> list[list[tuple[str, bool]]]:
-    """The table as a rectangular grid of (text, is_origin) with rowspan/colspan resolved."""
-    grid: dict[tuple[int, int], tuple[str, bool]] = {}
-    width = 0
-    rows = _rows(table)
-    for r, tr in enumerate(rows):
-        c = 0
+def _span(cell, name: str, limit: int) -> int:
+    if cell.get(name) is None:
+        return 1
+    try:
+        return max(1, min(int(cell.get(name, 1) or 1), limit))
+    except ValueError:
+        return 1
+
+
+def table_rows(table):
+    """Each row's own cells (text), in column order, with rowspan/colspan resolved: a cell a span covers
+    is not repeated. Streams row by row, keeping only the columns still covered by a rowspan from above."""
+    covered: dict[int, int] = {}           # column -> rows it stays covered below the current row
+    for tr in _rows(table):
+        below: dict[int, int] = {}
+        c, own = 0, []
         for cell in tr.xpath("./td|./th"):
-            while (r, c) in grid:
+            while covered.get(c, 0) > 0:
+                if covered[c] > 1:
+                    below[c] = covered[c] - 1
                 c += 1
-            try:
-                rs = max(1, min(int(cell.get("rowspan", 1) or 1), 500))
-                cs = max(1, min(int(cell.get("colspan", 1) or 1), 100))
-            except ValueError:
-                rs = cs = 1
-            text = _text(cell).replace("|", "/")
-            for dr in range(rs):
+            rs, cs = _span(cell, "rowspan", 500), _span(cell, "colspan", 100)
+            own.append(_text(cell).replace("|", "/"))
+            if rs > 1:
                 for dc in range(cs):
-                    grid[(r + dr, c + dc)] = (text, dr == 0 and dc == 0)
+                    below[c + dc] = rs - 1
             c += cs
-            width = max(width, c)
-    height = max((r for r, _ in grid), default=-1) + 1
-    return [[grid.get((r, c), ("", False)) for c in range(width)] for r in range(height)]
+        for col, left in covered.items():
+            if col >= c and left > 1:
+                below[col] = left - 1
+        covered = below
+        yield own
 
 
 def table_lines(table) -> list[str]:
-    lines = []
-    for row in table_grid(table):
-        own = [text for text, origin in row if origin]
-        if any(own):
-            lines.append("| " + " | ".join(own) + " |")
-    return lines
+    return ["| " + " | ".join(own) + " |" for own in table_rows(table) if any(own)]
 
 
 def _walk(el, out: list[str], buf: list[str], tables: dict) -> None:
@@ -93,10 +120,12 @@ def _walk(el, out: list[str], buf: list[str], tables: dict) -> None:
         buf.clear()
 
     tag = el.tag if isinstance(el.tag, str) else ""
-    if tag == "table" and _is_data_table(el):
+    if el in tables:                      # the body's lines, or a table met before: the same line objects
         flush()
-        if el not in tables:
-            tables[el] = table_lines(el)
+        out.extend(tables[el])
+    elif tag == "table" and _is_data_table(el):
+        flush()
+        tables[el] = table_lines(el)
         out.extend(tables[el])
     else:
         if tag in _BLOCK or tag == "br":
@@ -124,7 +153,7 @@ def element_lines(root, tables: dict | None = None) -> list[str]:
 
 def _find_container(root):
     for selector in CONTAINERS:
-        found = [el for el in root.cssselect(selector) if _text(el)]
+        found = [el for el in _css(selector)(root) if _text(el)]
         if found:
             return max(found, key=lambda el: len(_text(el)))
     return None
@@ -135,13 +164,16 @@ def parse_html(html: str, container: str | None = None) -> HtmlDoc:
     # lxml refuses a str that still carries its XML encoding declaration (XHTML pages)
     html = _XML_DECLARATION.sub("", html, count=1)
     try:
-        root = lxml.html.document_fromstring(html)
-    except (etree.ParserError, ValueError):
+        # plain etree elements: lxml.html's element-class lookup costs more than the walk itself
+        root = etree.fromstring(html, _PARSER) if html.strip() else None
+        if root is None:
+            return HtmlDoc([], None)
+    except (etree.LxmlError, ValueError):
         return HtmlDoc([], None)
     for el in root.xpath("//comment()|//processing-instruction()"):
         if el.getparent() is None:
             continue                    # outside <html>: not in the tree walked below
-        el.drop_tree() if hasattr(el, "drop_tree") else el.getparent().remove(el)
+        drop_tree(el)
     etree.strip_elements(root, *_DROP, with_tail=False)
     titles = []
     for meta in root.xpath("//meta[@name='ArticleTitle' or @name='articletitle' or @property='og:title']"):
@@ -159,26 +191,36 @@ def parse_html(html: str, container: str | None = None) -> HtmlDoc:
     link_texts = {_text(a) for block in _link_lists(root) for a in block.xpath(".//a") if _text(a)}
     removed = _drop_link_lists(body_el) if body_el is not None else []
     cache: dict = {}
-    page = element_lines(root, cache)
     body = element_lines(body_el, cache) if body_el is not None else None
+    if body is not None:
+        cache[body_el] = body
+    page = element_lines(root, cache)
     images = len((body_el if body_el is not None else root).xpath(".//img"))
-    return HtmlDoc(page, body, titles, [lines for lines in cache.values() if lines], images, published, removed,
+    tables = [lines for el, lines in cache.items() if lines and el is not body_el]
+    return HtmlDoc(page, body, titles, tables, images, published, removed,
                    link_texts)
 
 
+_LIST_BLOCKS = {"ul", "ol", "div", "p", "dl", "span", "td"}
+
+
 def _link_lists(root) -> list:
-    """Blocks of 4 or more links whose link text is nearly all of their text: SEO link farms injected into
-    hacked articles, related-article lists, menus. Outermost blocks only."""
+    """Blocks holding 4 or more links whose link text is nearly all of their text: SEO link farms injected
+    into hacked articles, related-article lists, menus. Each link counts for its nearest block."""
+    blocks: dict = {}
+    for a in root.iter("a"):
+        block = a.getparent()
+        while block is not None and block.tag not in _LIST_BLOCKS:
+            block = block.getparent()
+        if block is not None and block.tag != "td":
+            blocks.setdefault(block, []).append(a)
     found = []
-    for el in root.xpath(".//ul|.//ol|.//div|.//p|.//dl|.//span"):
-        if el.xpath(".//table") or any(el in f.iterdescendants() for f in found[-3:]):
+    for block, links in blocks.items():
+        if len(links) < 4 or block.find(".//table") is not None:
             continue
-        links = el.xpath(".//a")
-        if len(links) < 4:
-            continue
-        text = _text(el).replace(" ", "")
+        text = _text(block).replace(" ", "")
         if text and sum(len(_text(a).replace(" ", "")) for a in links) >= 0.8 * len(text):
-            found.append(el)
+            found.append(block)
     return found
 
 
@@ -188,7 +230,7 @@ def _drop_link_lists(body) -> list[str]:
     for el in _link_lists(body):
         if el.getparent() is not None:
             removed.append(_text(el))
-            el.drop_tree()
+            drop_tree(el)
     return removed
 
 
@@ -202,7 +244,7 @@ def drop_link_lines(lines: list[str], link_texts: set[str]) -> tuple[list[str], 
 
 
 def _select(root, selector: str):
-    found = root.xpath(selector) if selector.startswith(("/", "./", "(")) else root.cssselect(selector)
+    found = root.xpath(selector) if selector.startswith(("/", "./", "(")) else _css(selector)(root)
     found = [el for el in found if isinstance(getattr(el, "tag", None), str)]
     return found[0] if found else None
 

@@ -127,7 +127,7 @@ def title_from(lines: list[str], title_text: str | None, html_titles: list[str])
                 return _title_text(part)
     if html_titles and _NOT_A_REPORT.search(html_titles[0]):
         return None
-    for line in lines:
+    for line in lines[:120]:
         m = _NAME_FIELD.match(line.strip())
         if m and is_report_title(m.group(1)) and _title_score(_title_text(m.group(1))) > text_score:
             return _title_text(m.group(1))

@@ -52,7 +52,16 @@ def _run(cells: list[Cell], i: int, kinds) -> int:
 
 def find_cell(cells: list[Cell], start: int, test) -> int | None:
     for i in range(start, len(cells)):
-        if cells[i].kind == TEXT and test(cells[i]):
+        c = cells[i]
+        if c.kind == TEXT and test(c):
+            return i
+    return None
+
+
+def find_key(cells: list[Cell], start: int, keys: set[str]) -> int | None:
+    """The first text cell at or after start whose key is one of keys."""
+    for i in range(start, len(cells)):
+        if cells[i].key in keys and cells[i].kind == TEXT:
             return i
     return None
 
@@ -166,15 +175,13 @@ def read_applications(cells: list[Cell], start_at: int = 0) -> TableRead:
 def read_review(cells: list[Cell], start_at: int = 0) -> TableRead:
     out = TableRead()
 
-    def is_start(c: Cell) -> bool:
-        return c.key == "行政复议"
-
-    i = find_cell(cells, start_at, is_start)
+    start_keys = {"行政复议"}
+    i = find_key(cells, start_at, start_keys)
     while i is not None:
         window = [x.key for x in cells[i + 1:i + 14] if x.kind == TEXT]
         if any(k in ("行政诉讼", "结果维持", "维持") for k in window):
             break
-        i = find_cell(cells, i + 1, is_start)
+        i = find_key(cells, i + 1, start_keys)
     if i is None:
         return out
     start, values = i, []
@@ -232,12 +239,9 @@ def _legacy_columns(heads: list[str]) -> tuple[int, int | None]:
 def read_legacy(cells: list[Cell]) -> TableRead:
     out = TableRead(data=[])
 
-    def is_start(c: Cell) -> bool:
-        return c.key in _LEGACY_LABEL_HEAD
-
-    i = find_cell(cells, 0, is_start)
+    i = find_key(cells, 0, _LEGACY_LABEL_HEAD)
     while i is not None and not any(x.key in _LEGACY_UNIT_HEAD for x in cells[i + 1:i + 4]):
-        i = find_cell(cells, i + 1, is_start)
+        i = find_key(cells, i + 1, _LEGACY_LABEL_HEAD)
     if i is None:
         return out
     start = i
