@@ -1,10 +1,15 @@
-"""Parser throughput on synthetic reports: ``python bench/parse.py [--n 1000] [--seed 0]``.
+"""Parser throughput and memory: ``python bench/parse.py [--n 1000] [--seed 0] [--table-mb 8]``.
 
 Generates a corpus with ``gikcrawl.fixtures.reportgen.make_corpus``, renders every report to text
 (one-cell-per-line and trafilatura pipe rows, alternately) and to a whole HTML page, then times
 ``gikcrawl.parser.parse(content)`` over all texts and over all pages on one core (plain loop,
 ``time.perf_counter``) after a short warm-up. As a baseline the same run times ``lxml.html.fromstring``
 over the HTML pages; the ratio says how much the parser costs on top of building the tree.
+
+Memory: a report page whose table is --table-mb megabytes of Word-exported markup (styled cells, as office
+HTML is) is parsed in a fresh process, with and without a known content container; the peak resident memory
+above the process's start is printed as a multiple of the page's size, beside the same figure for building
+the lxml tree alone (the baseline).
 """
 from __future__ import annotations
 
@@ -31,11 +36,55 @@ def timed(fn, items) -> tuple[float, int, str | None]:
     return time.perf_counter() - start, errors, first
 
 
+_MEMORY_PROBE = r"""
+import resource, sys
+rows, container, mode = int(sys.argv[1]), sys.argv[2] == "1", sys.argv[3]
+cell = ('<td width="72" valign="center" style="border:solid windowtext 1.0pt;padding:0cm 5.4pt">'
+        '<p class="MsoNormal" align="center" style="text-align:center"><span style="font-size:10.5pt;'
+        'font-family:宋体">{}</span></p></td>')
+body = "".join("<tr>" + cell.format(f"指标{i}") + cell.format("件") + cell.format(i) + cell.format(i * 3) + "</tr>"
+               for i in range(rows))
+opening = '<div class="TRS_Editor">' if container else '<div class="main">'
+page = ("<html><head><meta charset='utf-8'><title>青山县2021年政府信息公开工作年度报告</title></head><body>" + opening +
+        "<p>青山县2021年政府信息公开工作年度报告</p><p>一、总体情况</p><table>" + body + "</table></div></body></html>"
+        ).encode("utf-8")
+del body
+import lxml.html
+from gikcrawl.parser import parse
+start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+if mode == "lxml":
+    lxml.html.document_fromstring(page)
+else:
+    parse(page)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(len(page), (peak - start) * 1024)
+"""
+
+
+def memory(table_mb: float) -> None:
+    import subprocess
+    rows = max(1, int(table_mb * 1e6 / 880))
+    for container in (True, False):
+        figures = {}
+        for mode in ("lxml", "parse"):
+            run = subprocess.run([sys.executable, "-c", _MEMORY_PROBE, str(rows), "1" if container else "0", mode],
+                                 capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
+            if run.returncode:
+                print(f"memory probe failed: {run.stderr.strip().splitlines()[-1:]}")
+                return
+            size, peak = map(int, run.stdout.split())
+            figures[mode] = peak / size
+        where = "content container" if container else "no container"
+        print(f"memory, {size / 1e6:.1f} MB table page ({where}): parse peak {figures['parse']:.0f}x the page size; "
+              f"baseline lxml tree alone {figures['lxml']:.0f}x")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=1000, help="reports in the corpus (default 1000)")
     ap.add_argument("--seed", type=int, default=0, help="corpus seed (default 0)")
     ap.add_argument("--warmup", type=int, default=20, help="documents of each kind parsed before timing")
+    ap.add_argument("--table-mb", type=float, default=8.0, help="size of the memory probe's table page (MB)")
     args = ap.parse_args(argv)
 
     import lxml.html
@@ -69,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"html: {len(pages)} reports in {t_html:.2f} s -> {len(pages) / t_html:,.1f} reports/s ({e_html} errors)")
     print(f"lxml.html.fromstring only: {len(pages)} pages in {t_lxml:.2f} s -> {len(pages) / t_lxml:,.1f} pages/s")
     print(f"html parse / lxml-only ratio: {t_html / t_lxml:.1f}x")
+    memory(args.table_mb)
     for kind, first in (("text", first_text), ("html", first_html)):
         if first:
             print(f"first {kind} error:\n{first}", file=sys.stderr)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from ..encoding import UndecodableError, decode
-from .cells import cells_of
+from .cells import TEXT, cells_of
 from .checks import run_checks
 from .chrome import clean_lines, mirror_domain
 from .htmlbody import body_by_trafilatura
@@ -17,8 +17,8 @@ from .metadata import (agency_from, find_title, index_no_from, published_from, r
                        year_from)
 from .normalize import normalize_text, to_simplified
 from .sections import heading_number, split_sections
-from .active import finish_active_disclosure, read_active_disclosure
-from .tables import read_applications, read_legacy, read_review
+from .active import ActiveRead, finish_active_disclosure, read_active_disclosure
+from .tables import TableRead, read_applications, read_legacy, read_review
 from . import templates as T
 
 __all__ = ["parse", "parse_document", "SOURCE_FIELDS"]
@@ -126,10 +126,12 @@ def parse_document(page_lines: list[str], body_lines: list[str] | None, html_tit
     cleaned = clean_lines(lines, keep_from=found_title[0] if found_title else 0,
                           mirror=mirror_domain(source.get("url")) or mirror_domain(url_line))
     cells = cells_of(cleaned.lines)
-    ad = read_active_disclosure(cells)
-    apps = read_applications(cells)
-    review = read_review(cells)
-    legacy = read_legacy(cells)
+    joined = "".join(c.key for c in cells if c.kind == TEXT)
+    # each reader only where its table's words are printed at all (most pages lack some tables)
+    ad = read_active_disclosure(cells) if "信息内容" in joined or "第二十条" in joined else ActiveRead()
+    apps = read_applications(cells) if "申请" in joined else TableRead()
+    review = read_review(cells) if "行政复议" in joined else TableRead()
+    legacy = read_legacy(cells) if "单位" in joined else TableRead(data=[])
 
     skip = set(cleaned.chrome) | set(title_span)
     for read in (ad, apps, review, legacy):

@@ -18,7 +18,7 @@ NUM, BLANK, TEXT = "num", "blank", "text"
 _NUMBER = re.compile(
     r"^(?P<sign>[+\-−]|增加?|减少?)?(?P<int>\d{1,3}(?:,\d{3}){1,4}|\d{1,15})(?P<frac>\.\d{1,8})?"
     r"(?P<unit>件|条|个|次|人次|人|万元|元|项|篇|份|期|场|家|%)?$")
-_BLANK_MARKS = {"", "—", "——", "-", "--", "/", "无", "空", "－", "―", "─", "/"}
+_BLANK_MARKS = {"", "—", "——", "-", "--", "/", "无", "空", "－", "―", "─"}
 _ALL_NUMBERS = re.compile(r"^[+\-]?\d+(?:\.\d+)?(?:\s+[+\-]?\d+(?:\.\d+)?)+$")
 # A row label and its values on one line, separated by spaces (PDF and flipbook text): "行政许可 12 0 12".
 _LABEL_NUMBERS = re.compile(r"^(?P<label>[^|]*?[\u4e00-\u9fff)\]][^\d\s|]*)\s+"
