@@ -289,3 +289,9 @@ def test_html_gives_the_same_record_through_parse_and_report_record():
     through["source"]["content_type"] = None
     assert direct == through
     assert cells_of(direct) == {("行政许可", "本年处理决定数量"): 7}
+
+
+def test_pinyin_without_tone_marks_is_cut_where_a_line_carries_several():
+    record = parse(TITLE + "\n一、总体情况\n文(wen)章(zhang)来源:中央政府网,公(gong)开内容更加优化。附件(pdf)下载。")
+    text = record["sections"][0]["text"]
+    assert "(wen)" not in text and "(gong)" not in text and "附件(pdf)下载" in text

@@ -40,6 +40,10 @@ _LEAD_IN = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]{1,6}$")
 _LATIN_BRAND = re.compile(r"[A-Za-z]{2,12}\d{2,4}(?:手机版|网页版|官方网站|官网|网址|[Aa][Pp][Pp]|平台|入口|登录|注册)+")
 _PINYIN = re.compile(r"\(([a-zü]*[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ][a-zü]*)\)")
 _CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
+# Mirrors also annotate without tone marks ("文(wen)章(zhang)"): a bracketed Pinyin syllable after a character,
+# taken only where a line has several of them (a lone "(an)" could be anything).
+_TONELESS = re.compile(r"\(((?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?(?:iang|iong|uang|ang|eng|ing|ong|ian|iao|uai|uan|"
+                       r"ai|ei|ao|ou|an|en|er|ia|ie|iu|in|ua|uo|ui|un|ue|ve|a|o|e|i|u|v))\)")
 _ALNUM = re.compile(r"[A-Za-z0-9]")
 
 
@@ -54,6 +58,10 @@ def _spans(line: str) -> list[tuple[int, int]]:
     for m in _PINYIN.finditer(line):
         if m.start() > 0 and _CJK_CHAR.match(line[m.start() - 1]):
             spans.append(m.span())
+    toneless = [m.span() for m in _TONELESS.finditer(line)
+                if m.start() > 0 and (_CJK_CHAR.match(line[m.start() - 1]) or line[m.start() - 1] == ")")]
+    if len(toneless) >= 2:
+        spans += toneless
     return spans
 
 
