@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from . import templates as T
 from .cells import BLANK, NUM, TEXT, Cell, place_values, row_cells
@@ -78,13 +79,18 @@ _ROW_NAMES = re.compile("|".join(f"(?P<{row.key}>{row.pattern.pattern})" for row
 
 def _rows_named(text: str, after: int) -> list[str]:
     """Row keys named in a label text, in order, each later in the table than the one before."""
+    return list(_named(text, after))
+
+
+@lru_cache(maxsize=16384)
+def _named(text: str, after: int) -> tuple[str, ...]:
     keys, last = [], after
     for m in _ROW_NAMES.finditer(text):
         index = _APP_INDEX[m.lastgroup]
         if index > last:
             keys.append(m.lastgroup)
             last = index
-    return keys
+    return tuple(keys)
 
 
 def _integer_row(values, key, warnings):
