@@ -295,3 +295,11 @@ def test_pinyin_without_tone_marks_is_cut_where_a_line_carries_several():
     record = parse(TITLE + "\n一、总体情况\n文(wen)章(zhang)来源:中央政府网,公(gong)开内容更加优化。附件(pdf)下载。")
     text = record["sections"][0]["text"]
     assert "(wen)" not in text and "(gong)" not in text and "附件(pdf)下载" in text
+
+
+def test_agency_from_the_content_source_meta_of_government_sites():
+    page = ('<html><head><meta name="SiteName" content="青山县人民政府"><meta name="ColumnName" content="政府信息公开年报">'
+            '<meta name="ContentSource" content="青山县卫生健康局"><title>2022年政府信息公开工作年度报告</title></head><body>'
+            '<div class="TRS_Editor"><p>2022年政府信息公开工作年度报告</p><p>一、总体情况</p><p>我局认真贯彻条例。</p></div>'
+            '</body></html>')
+    assert parse(page)["agency"] == "青山县卫生健康局"

@@ -104,13 +104,14 @@ def parse(content: str | bytes, *, charset: str | None = None, container: str | 
             if body is not None:
                 body, removed = drop_link_lines(body, doc.link_texts)
         return parse_document(doc.lines, body, doc.titles, images=doc.images, published=doc.published,
-                              removed=removed, **source)
+                              removed=removed, content_source=doc.content_source, **source)
     lines = text.split("\n")
     return parse_document(lines, lines, [], **source)
 
 
 def parse_document(page_lines: list[str], body_lines: list[str] | None, html_titles: list[str], *,
-                   images: int = 0, published: str | None = None, removed: list[str] = (), **source) -> dict:
+                   images: int = 0, published: str | None = None, removed: list[str] = (),
+                   content_source: str | None = None, **source) -> dict:
     """The parser proper, on lines: the whole page (for metadata) and the report body (None: the page)."""
     warnings: list[str] = []
     if body_lines is None:
@@ -145,7 +146,7 @@ def parse_document(page_lines: list[str], body_lines: list[str] | None, html_tit
     year = year_from(title, body_text, warnings)
     last_lines = sections[-1]["text"].split("\n")[-4:] if sections else []
     opening = (preamble + "\n" + (sections[0]["text"] if sections else ""))[:600]
-    agency = agency_from(title, body_text, last_lines, opening, page)
+    agency = agency_from(title, body_text, last_lines, opening, page, content_source)
     other_title = bool(html_titles) and not title        # the page has a title, and it is not a report's
     is_report = bool(title) or (not other_title and bool(_REPORTISH.search(body_text)) and (
         bool(_REPORT_WORDS.search(body_text[:2000])) or len(sections) >= 3))

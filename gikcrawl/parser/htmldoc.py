@@ -60,6 +60,7 @@ class HtmlDoc:
     published: str | None = None                  # a PubDate/publishdate-style meta's content
     removed: list[str] = field(default_factory=list)   # link lists cut out of the report body
     link_texts: set[str] = field(default_factory=set)  # texts of the links in the page's link lists
+    content_source: str | None = None             # <meta name="ContentSource">: the publishing body (政府网站指引)
 
 
 def _text(el) -> str:
@@ -181,6 +182,8 @@ def parse_html(html: str, container: str | None = None) -> HtmlDoc:
             titles.append(" ".join(meta.get("content").split()))
     published = next((m.get("content") for m in root.xpath("//meta[@content]")
                       if (m.get("name") or m.get("property") or "").lower() in _DATE_METAS), None)
+    content_source = next((m.get("content").strip() for m in root.xpath("//meta[@content]")
+                           if (m.get("name") or "").lower() == "contentsource" and m.get("content").strip()), None)
     titles += [_text(h) for h in root.xpath("//h1") if _text(h)]
     titles += [_text(t) for t in root.xpath("//title") if _text(t)]
     for head in root.xpath("//head"):
@@ -198,7 +201,7 @@ def parse_html(html: str, container: str | None = None) -> HtmlDoc:
     images = len((body_el if body_el is not None else root).xpath(".//img"))
     tables = [lines for el, lines in cache.items() if lines and el is not body_el]
     return HtmlDoc(page, body, titles, tables, images, published, removed,
-                   link_texts)
+                   link_texts, content_source)
 
 
 _LIST_BLOCKS = {"ul", "ol", "div", "p", "dl", "span", "td"}

@@ -284,7 +284,7 @@ def _place_government(prefix: str, body: str) -> str | None:
 
 
 def agency_from(title: str | None, body: str, last_lines: list[str], opening: str,
-                page_lines: list[str] = ()) -> str | None:
+                page_lines: list[str] = (), content_source: str | None = None) -> str | None:
     """The reporting body: the title's name, the page's 发布机构 field, the opening sentence (特编制X…报告,
     X认真贯彻…), a cover or signature line beside a date, the contact line; first that is a name."""
     for prefix in _title_names(title or ""):
@@ -308,6 +308,9 @@ def agency_from(title: str | None, body: str, last_lines: list[str], opening: st
                 name = agency_name(m.group(1), body)
                 if name:
                     return name
+    name = agency_name(content_source, body) if content_source else None
+    if name:
+        return name
     squashed = squash(opening)
     for m in _COMPILED_BY.finditer(squashed):
         name = agency_name(m.group(1) or m.group(2), body)
