@@ -23,8 +23,12 @@ def cmd_parse(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from .demo import run_demo
-    return run_demo(args.out, verbose=args.verbose)
+    from .demo import CrawlError, DemoError, run_demo
+    try:
+        return run_demo(args.out, verbose=args.verbose)
+    except (CrawlError, DemoError) as e:
+        print(f"gikcrawl demo: {e}", file=sys.stderr)
+        return 2
 
 
 def cmd_warc_verify(args) -> int:
@@ -73,7 +77,12 @@ def cmd_archive(args) -> int:
         return 2
     if args.redis:
         overrides["REDIS_URL"] = args.redis
-    return run_archive(args.sites, args.refresh, args.resume, overrides)
+    from .crawl import CrawlError
+    try:
+        return run_archive(args.sites, args.refresh, args.resume, overrides)
+    except CrawlError as e:
+        print(f"gikcrawl archive: {e}", file=sys.stderr)
+        return 2
 
 
 def cmd_enqueue(args) -> int:

@@ -8,7 +8,7 @@ SPIDER_MODULES = ["gikcrawl.spiders"]
 NEWSPIDER_MODULE = "gikcrawl.spiders"
 
 # gikcrawl's own settings
-SITES_CONFIG = None                 # path of sites.yaml; None: config/sites.yaml of this checkout
+SITES_CONFIG = None                 # path of sites.yaml; None: the one shipped in the package (gikcrawl/config/)
 ARCHIVE_DIR = "archive"             # WARCs, CDXJ index and catalog.sqlite
 GIKCRAWL_CONTACT = "gikcrawl operator (set GIKCRAWL_CONTACT)"   # who to call about this crawler
 
