@@ -55,10 +55,10 @@ class RunState:
 
     @classmethod
     def from_settings(cls, settings) -> "RunState":
-        refresh = settings.get("GIKCRAWL_REFRESH", "all")
+        refresh = settings.get("GIKCRAWL_REFRESH")
         if refresh not in REFRESH_MODES:
             raise ValueError(f"GIKCRAWL_REFRESH must be one of {', '.join(REFRESH_MODES)}, not {refresh!r}")
-        archive = Path(settings.get("ARCHIVE_DIR", "archive"))
+        archive = Path(settings.get("ARCHIVE_DIR"))
         run_id = settings.get("GIKCRAWL_RUN_ID") or new_run_id()
         state = cls(run_id, refresh, settings.getbool("GIKCRAWL_RESUME"), archive)
         catalog_path = archive / "catalog.sqlite"

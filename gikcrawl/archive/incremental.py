@@ -13,6 +13,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Headers
 from scrapy.responsetypes import responsetypes
 
+from ..meta import KIND
 from .reader import read_member, record_of
 
 
@@ -34,7 +35,7 @@ class IncrementalMiddleware:
 
     def process_request(self, request, spider=None):
         run, prev = self._previous(request)
-        if prev is None or request.meta.get("kind") not in ("report", "attachment"):
+        if prev is None or request.meta.get(KIND) not in ("report", "attachment"):
             return None
         if prev.etag and b"If-None-Match" not in request.headers:
             request.headers[b"If-None-Match"] = prev.etag

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from scrapy_playwright.page import PageMethod
 
+from ..meta import IN_COLUMN, KIND, LINK_TEXT, REFERER_PAGE, SITE, WARC
 from .. import discovery, distributed
 from ..attachments import ReportAssembler, attachment_record, merge
 from ..browser import browser_path, missing_browser_message, render_meta
@@ -91,8 +92,7 @@ class CountySpider(scrapy.Spider):
                     self.run.skipped[site.key] += 1
                     self.crawler.stats.inc_value("gikcrawl/incremental/skipped_known")
                 return None
-        meta = {"site": site.key, "kind": kind, "referer_page": referer, "link_text": text,
-                "in_column": in_column}
+        meta = {SITE: site.key, KIND: kind, REFERER_PAGE: referer, LINK_TEXT: text, IN_COLUMN: in_column}
         if site.politeness.get("robotstxt_obey") is False:
             meta["dont_obey_robotstxt"] = True
         if "download_delay" in site.politeness or "concurrency" in site.politeness:
@@ -145,18 +145,18 @@ class CountySpider(scrapy.Spider):
         cause = failure.type.__name__ if failure.type else "unknown"
         self.crawler.stats.inc_value(f"gikcrawl/failures/{cause}")
         self.logger.warning("fetch failed (%s: %s): %s [%s]", cause, failure.value, request.url,
-                            request.meta.get("kind"))
+                            request.meta.get(KIND))
         self.crawler.signals.send_catch_log(gk_signals.fetch_failed, request=request, failure=failure,
                                             spider=self)
         distributed.failed(self.crawler, request)
-        if request.meta.get("kind") == "attachment":
+        if request.meta.get(KIND) == "attachment":
             yield from self.emit(self.assembler.attachment(request.url, None, cause)[0])
 
     # --- callbacks -----------------------------------------------------------------------------------
 
     def parse_page(self, response):
-        site = self.sites[response.meta["site"]]
-        kind = response.meta["kind"]
+        site = self.sites[response.meta[SITE]]
+        kind = response.meta[KIND]
         stats = self.crawler.stats
         stats.inc_value(f"gikcrawl/pages/{kind}")
         if response.status >= 400:
@@ -185,7 +185,7 @@ class CountySpider(scrapy.Spider):
     def handle_report(self, response, site, text, sel, content_type):
         stats = self.crawler.stats
         record = report_item(text, url=response.url, site_key=site.key, site=site, content_type=content_type,
-                             warc=response.meta.get("warc"))
+                             warc=response.meta.get(WARC))
         wanted = []
         for link in discovery.attachment_links(sel, response.url, site):
             if link.url in self.assembler.requested or link.url in self.assembler.done:
@@ -212,9 +212,9 @@ class CountySpider(scrapy.Spider):
         stats.inc_value("gikcrawl/attachments")
         try:
             record = attachment_record(response.body, url=response.url, site_key=site.key,
-                                       content_type=content_type, warc=response.meta.get("warc"),
-                                       disposition=disposition, link_text=response.meta.get("link_text") or "",
-                                       max_pages=self.crawler.settings.getint("ATTACHMENT_MAX_PAGES", 200))
+                                       content_type=content_type, warc=response.meta.get(WARC),
+                                       disposition=disposition, link_text=response.meta.get(LINK_TEXT) or "",
+                                       max_pages=self.crawler.settings.getint("ATTACHMENT_MAX_PAGES"))
         except Exception as e:           # an extractor bug must not keep the report page waiting forever
             stats.inc_value("gikcrawl/failures/attachment_extraction")
             self.logger.error("cannot extract %s: %s: %s", response.url, type(e).__name__, e)
@@ -222,7 +222,7 @@ class CountySpider(scrapy.Spider):
             return
         ready, waited = self.assembler.attachment(response.url, record)
         yield from self.emit(ready)
-        if not waited and (is_report(record) or discovery.is_report_title(response.meta.get("link_text") or "")):
+        if not waited and (is_report(record) or discovery.is_report_title(response.meta.get(LINK_TEXT) or "")):
             yield from self.emit([merge(None, [record])])        # a report published only as a file
 
     def emit(self, records):
@@ -239,7 +239,7 @@ class CountySpider(scrapy.Spider):
         reports = discovery.report_links(sel, base, site)
         # a 公开年报 column: reached as one, named like one, or listing reports; only there are pagers and
         # sub-columns followed (elsewhere they would lead through the whole site)
-        in_column = (response.meta.get("in_column") or bool(discovery.COLUMN_SLUG.search(base))
+        in_column = (response.meta.get(IN_COLUMN) or bool(discovery.COLUMN_SLUG.search(base))
                      or len(reports) >= 2)
         for link in reports:
             kind = "attachment" if discovery.is_attachment_url(link.url) else "report"
@@ -280,7 +280,7 @@ class CountySpider(scrapy.Spider):
         return req
 
     def parse_dataproxy(self, response):
-        site = self.sites[response.meta["site"]]
+        site = self.sites[response.meta[SITE]]
         self.crawler.stats.inc_value("gikcrawl/pages/dataproxy")
         if response.status >= 400:
             self.crawler.stats.inc_value(f"gikcrawl/failures/http_{response.status}")
