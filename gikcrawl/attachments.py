@@ -40,32 +40,45 @@ def is_document(body: bytes, url: str, content_type: str | bytes | None, disposi
     return sniff(body[:8192], filename_of(url, disposition), content_type or "") is not None
 
 
+def _source(url: str, site_key: str | None, content_type, warc: dict | None) -> dict:
+    from .items import utc_now
+    warc = warc or {}
+    return dict(url=url, site=site_key, fetched_at=warc.get("date") or utc_now(),
+                content_type=(content_type or "").split(";")[0].strip() or None, warc_file=warc.get("file"),
+                warc_offset=warc.get("offset"), warc_record_id=warc.get("record_id"),
+                payload_digest=warc.get("payload_digest"))
+
+
+def unreadable_record(reason: str, *, url: str, site_key: str | None, content_type, warc: dict | None,
+                      disposition=None, link_text: str = "", carrier: str | None = None) -> dict:
+    """The record of an attachment that could not be read: format "unknown", the reason as its warning."""
+    if isinstance(content_type, bytes):
+        content_type = content_type.decode("latin-1")
+    record = parse_document([], [], [link_text] if link_text else [],
+                            **_source(url, site_key, content_type, warc))
+    record["warnings"] = [f"attachment {filename_of(url, disposition)}: {reason}"]
+    record["carrier"] = carrier
+    return record
+
+
 def attachment_record(body: bytes, *, url: str, site_key: str | None, content_type, warc: dict | None,
-                      disposition=None, link_text: str = "", max_pages: int = 200) -> dict:
+                      disposition=None, link_text: str = "", max_pages: int = 200, timeout: float = 120) -> dict:
     """The parser record of one attachment. A document that cannot be read gives a record with format
     "unknown" and a warning saying why (the raw file stays archived)."""
     from .documents import DocumentError, extract, sniff
-    from .items import utc_now
-    warc = warc or {}
     if isinstance(content_type, bytes):
         content_type = content_type.decode("latin-1")
     name = filename_of(url, disposition)
-    source = dict(url=url, site=site_key, fetched_at=warc.get("date") or utc_now(),
-                  content_type=(content_type or "").split(";")[0].strip() or None, warc_file=warc.get("file"),
-                  warc_offset=warc.get("offset"), warc_record_id=warc.get("record_id"),
-                  payload_digest=warc.get("payload_digest"))
     carrier = sniff(body, name, content_type or "")
     try:
         if carrier is None:
             raise DocumentError(f"not a document this crawler reads ({name or url})")
-        doc = extract(body, carrier, filename=name, max_pages=max_pages)
+        doc = extract(body, carrier, filename=name, max_pages=max_pages, timeout=timeout)
     except DocumentError as e:
-        record = parse_document([], [], [link_text] if link_text else [], **source)
-        record["warnings"] = [f"attachment {name}: {e}"]
-        record["carrier"] = carrier
-        return record
+        return unreadable_record(str(e), url=url, site_key=site_key, content_type=content_type, warc=warc,
+                                 disposition=disposition, link_text=link_text, carrier=carrier)
     titles = [link_text] if link_text else []
-    record = parse_document(doc.lines, doc.lines, titles, **source)
+    record = parse_document(doc.lines, doc.lines, titles, **_source(url, site_key, content_type, warc))
     record["carrier"] = doc.carrier
     record["warnings"] = [f"attachment {name}: {w}" for w in doc.warnings] + record["warnings"]
     if doc.ocr_confidence is not None:

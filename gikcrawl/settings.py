@@ -96,6 +96,7 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
     "gikcrawl.runs.RunExtension": 500,
+    "gikcrawl.workers.Workers": 510,        # the process pool for attachments and large pages
 }
 REMOTE_CONTROL_ENABLED = False      # no HTTP control port on a crawler of untrusted sites
 TELNETCONSOLE_ENABLED = False

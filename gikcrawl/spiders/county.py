@@ -20,7 +20,7 @@ from scrapy_playwright.page import PageMethod
 
 from ..meta import IN_COLUMN, KIND, LINK_TEXT, REFERER_PAGE, SITE, WARC
 from .. import discovery, distributed
-from ..attachments import ReportAssembler, attachment_record, merge
+from ..attachments import ReportAssembler, attachment_record, merge, unreadable_record
 from ..browser import browser_path, missing_browser_message, render_meta
 from .. import signals as gk_signals
 from ..extract import decode_body
@@ -28,6 +28,7 @@ from ..items import is_html_type, is_report, report_item
 from ..encoding import UndecodableError
 from ..runs import RunState
 from ..sites import SiteConfigError, load_sites
+from ..workers import WorkerLimit, workers_of
 
 
 
@@ -154,7 +155,7 @@ class CountySpider(scrapy.Spider):
 
     # --- callbacks -----------------------------------------------------------------------------------
 
-    def parse_page(self, response):
+    async def parse_page(self, response):
         site = self.sites[response.meta[SITE]]
         kind = response.meta[KIND]
         stats = self.crawler.stats
@@ -163,12 +164,14 @@ class CountySpider(scrapy.Spider):
             stats.inc_value(f"gikcrawl/failures/http_{response.status}")
             self.logger.warning("HTTP %s for %s [%s]", response.status, response.url, kind)
             if kind == "attachment":
-                yield from self.emit(self.assembler.attachment(response.url, None, f"HTTP {response.status}")[0])
+                for record in self.emit(self.assembler.attachment(response.url, None, f"HTTP {response.status}")[0]):
+                    yield record
             return
         content_type = response.headers.get(b"Content-Type") or b""
         disposition = response.headers.get(b"Content-Disposition") or b""
         if kind == "attachment" or not is_html_type(content_type) or b"attachment" in disposition.lower():
-            yield from self.handle_attachment(response, site, content_type, disposition)
+            async for out in self.handle_attachment(response, site, content_type, disposition):
+                yield out
             return
         try:
             text = decode_body(response.body, content_type, site.encoding)
@@ -178,14 +181,32 @@ class CountySpider(scrapy.Spider):
             return
         sel = Selector(text=text)
         if kind == "report":
-            yield from self.handle_report(response, site, text, sel, content_type)
+            record = await self.report_record(response, site, text, content_type)
+            for out in self.handle_report(response, site, sel, text, record):
+                yield out
         else:
-            yield from self.follow_lists(response, site, text, sel)
+            for out in self.follow_lists(response, site, text, sel):
+                yield out
 
-    def handle_report(self, response, site, text, sel, content_type):
+    async def report_record(self, response, site, text: str, content_type) -> dict:
+        """The page's record; a large page is parsed in a worker process (a 60 MB page parses for ~30 s)."""
+        args = dict(url=response.url, site_key=site.key, site=site, content_type=content_type,
+                    warc=response.meta.get(WARC))
+        if len(text) <= self.crawler.settings.getint("GIKCRAWL_INLINE_PAGE_SIZE"):
+            return report_item(text, **args)
+        try:
+            return await workers_of(self.crawler).run(report_item, text, **args)
+        except WorkerLimit as e:
+            self.crawler.stats.inc_value("gikcrawl/failures/page_parse_limit")
+            self.logger.warning("report page not parsed: %s: %s", response.url, e)
+            record = unreadable_record(str(e), url=response.url, site_key=site.key, content_type=content_type,
+                                       warc=response.meta.get(WARC), link_text=response.meta.get(LINK_TEXT) or "")
+            record["warnings"] = [f"report page not parsed: {e}"]
+            record.pop("carrier", None)
+            return record
+
+    def handle_report(self, response, site, sel, text, record):
         stats = self.crawler.stats
-        record = report_item(text, url=response.url, site_key=site.key, site=site, content_type=content_type,
-                             warc=response.meta.get(WARC))
         wanted = []
         for link in discovery.attachment_links(sel, response.url, site):
             if link.url in self.assembler.requested or link.url in self.assembler.done:
@@ -205,25 +226,34 @@ class CountySpider(scrapy.Spider):
             return
         yield from self.emit(self.assembler.page(response.url, record, wanted))
 
-    def handle_attachment(self, response, site, content_type, disposition):
-        """An attachment, or a report link that answered with a file: parsed, then merged into the report
-        page that linked it, or a report of its own when a list linked it."""
+    async def handle_attachment(self, response, site, content_type, disposition):
+        """An attachment, or a report link that answered with a file: extracted and parsed in a worker
+        process, then merged into the report page that linked it, or a report of its own when a list
+        linked it."""
         stats = self.crawler.stats
         stats.inc_value("gikcrawl/attachments")
+        settings = self.crawler.settings
+        args = dict(url=response.url, site_key=site.key, content_type=content_type, warc=response.meta.get(WARC),
+                    disposition=disposition, link_text=response.meta.get(LINK_TEXT) or "")
         try:
-            record = attachment_record(response.body, url=response.url, site_key=site.key,
-                                       content_type=content_type, warc=response.meta.get(WARC),
-                                       disposition=disposition, link_text=response.meta.get(LINK_TEXT) or "",
-                                       max_pages=self.crawler.settings.getint("ATTACHMENT_MAX_PAGES"))
+            record = await workers_of(self.crawler).run(
+                attachment_record, response.body, **args, max_pages=settings.getint("ATTACHMENT_MAX_PAGES"),
+                timeout=settings.getfloat("GIKCRAWL_WORKER_TIMEOUT"))
+        except WorkerLimit as e:         # the raw file is archived; the record says why it was not read
+            self.logger.warning("attachment not read: %s: %s", response.url, e)
+            record = unreadable_record(f"not read: {e}", **args)
         except Exception as e:           # an extractor bug must not keep the report page waiting forever
             stats.inc_value("gikcrawl/failures/attachment_extraction")
             self.logger.error("cannot extract %s: %s: %s", response.url, type(e).__name__, e)
-            yield from self.emit(self.assembler.attachment(response.url, None, f"{type(e).__name__}: {e}")[0])
+            for out in self.emit(self.assembler.attachment(response.url, None, f"{type(e).__name__}: {e}")[0]):
+                yield out
             return
         ready, waited = self.assembler.attachment(response.url, record)
-        yield from self.emit(ready)
+        for out in self.emit(ready):
+            yield out
         if not waited and (is_report(record) or discovery.is_report_title(response.meta.get(LINK_TEXT) or "")):
-            yield from self.emit([merge(None, [record])])        # a report published only as a file
+            for out in self.emit([merge(None, [record])]):        # a report published only as a file
+                yield out
 
     def emit(self, records):
         stats = self.crawler.stats
