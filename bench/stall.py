@@ -24,9 +24,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gikcrawl import settings as project  # noqa: E402
-from gikfixtures import docgen, reportgen  # noqa: E402
-from gikfixtures.replica import Page, ReplicaServer, build_large_site  # noqa: E402
+from gikcrawl import settings as project
+from gikfixtures import docgen, reportgen
+from gikfixtures.replica import Page, ReplicaServer, build_large_site
 
 
 def add_scanned_reports(site, n: int, dpi: int) -> None:

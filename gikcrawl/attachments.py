@@ -1,7 +1,8 @@
 """Reports carried by attachments: one record per report whatever the carriers.
 
 attachment_record() turns an archived attachment (PDF, DOCX, XLS(X), DOC/WPS/RTF, image) into a parser
-record through gikcrawl.documents; merge() joins a report page's record with its attachments' records:
+record through gikcrawl.documents; merge() joins a report page's record with its attachments' records
+(gikcrawl.report.build_report is the one caller on every path):
 the figures come from the most structured carrier that has tables (HTML, then DOCX/XLSX, then DOC/WPS/RTF,
 then PDF text, then OCR), the record lists every carrier seen, and where two carriers disagree on a figure
 the record says so in its warnings. Pure functions: the live crawl and replay call them alike.
@@ -148,55 +149,3 @@ def merge(page: dict | None, attachments: list[dict]) -> dict:
         if r is not result and r is not page:
             result["warnings"] += [w for w in r["warnings"] if w not in result["warnings"]]
     return result
-
-
-class ReportAssembler:
-    """Holds a crawl's report pages until their attachments are in, then gives the merged records."""
-
-    def __init__(self):
-        self.pending: dict[str, dict] = {}                # page url → {"page", "waiting", "got", "problems"}
-        self.waiting_on: dict[str, set[str]] = {}          # attachment url → page urls
-        self.done: dict[str, tuple] = {}                   # attachment url → (record or None, problem)
-        self.requested: set[str] = set()
-
-    def page(self, url: str, record: dict, attachment_urls: list[str]) -> list[dict]:
-        entry = {"page": record, "waiting": set(), "got": [], "problems": []}
-        self.pending[url] = entry
-        for a in dict.fromkeys(attachment_urls):
-            if a in self.done:
-                self._take(entry, a, *self.done[a])
-            else:
-                entry["waiting"].add(a)
-                self.waiting_on.setdefault(a, set()).add(url)
-        return self._ready(url)
-
-    def attachment(self, url: str, record: dict | None, problem: str | None = None) -> tuple[list[dict], bool]:
-        """An attachment came in (or failed): the page records it completes, and whether a page waited."""
-        self.done[url] = (record, problem)
-        pages = self.waiting_on.pop(url, set())
-        ready = []
-        for page_url in sorted(pages):
-            entry = self.pending[page_url]
-            entry["waiting"].discard(url)
-            self._take(entry, url, record, problem)
-            ready += self._ready(page_url)
-        return ready, bool(pages)
-
-    @staticmethod
-    def _take(entry, url, record, problem):
-        if record is not None:
-            entry["got"].append(record)
-        else:
-            entry["problems"].append(f"attachment {url} not read: {problem}")
-
-    def _ready(self, page_url: str) -> list[dict]:
-        entry = self.pending[page_url]
-        if entry["waiting"]:
-            return []
-        del self.pending[page_url]
-        merged = merge(entry["page"], entry["got"])
-        merged["warnings"] += entry["problems"]
-        return [merged]
-
-    def awaited(self) -> list[str]:
-        return sorted(self.waiting_on)

@@ -14,12 +14,12 @@ import hashlib
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape as e
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from socketserver import TCPServer
-from collections.abc import Callable
 from typing import Any, Self
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 

@@ -5,10 +5,10 @@ import ast
 import re
 
 import scrapy.settings.default_settings as scrapy_defaults
+from conftest import ROOT
 
 import gikcrawl.meta
 import gikcrawl.settings as ours
-from conftest import ROOT
 
 SOURCES = sorted((ROOT / "gikcrawl").rglob("*.py"))
 READ = re.compile(r"""\.get(?:int|float|bool|list|dict|dictorlist|with_base|priority)?\(\s*["']([A-Z][A-Z0-9_]+)["']"""

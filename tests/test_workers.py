@@ -8,7 +8,7 @@ import time
 import pytest
 from scrapy.statscollectors import MemoryStatsCollector
 
-from gikcrawl.workers import Workers, WorkerLimit
+from gikcrawl.workers import WorkerLimit, Workers
 
 
 def square(x):
@@ -89,9 +89,9 @@ def test_zero_workers_run_jobs_in_the_crawl_process():
 
 
 def test_in_a_crawl_an_attachment_past_its_time_limit_gives_a_warning_and_stays_archived(tmp_path):
+    from crawl_helpers import by_path, crawl, minimal_entry, write_sites
     from warcio.archiveiterator import ArchiveIterator
 
-    from crawl_helpers import by_path, crawl, minimal_entry, write_sites
     from gikfixtures import docgen, reportgen
     from gikfixtures.replica import Page, ReplicaServer, Site
     slow, fine = reportgen.make_report(311, "2021"), reportgen.make_report(312, "2021")
@@ -110,7 +110,7 @@ def test_in_a_crawl_an_attachment_past_its_time_limit_gives_a_warning_and_stays_
     }
     site.start_path = "/lim/gknb/index.html"
     with ReplicaServer(site) as server:
-        items, log = crawl(tmp_path, write_sites(tmp_path / "s.yaml", {site.key: minimal_entry(server, site)}),
+        items, _ = crawl(tmp_path, write_sites(tmp_path / "s.yaml", {site.key: minimal_entry(server, site)}),
                            site.key, "-s", "GIKCRAWL_WORKER_TIMEOUT=0.5", "-s", "GIKCRAWL_WORKERS=1")
         got = by_path(items, server)
     assert got["/lim/gknb/f.html"]["tables"] == fine.tables                  # the crawl went on
