@@ -43,7 +43,7 @@ def add_scanned_reports(site, n: int, dpi: int) -> None:
     start.body = start.body.replace(b"</ul>", "".join(items).encode() + b"</ul>", 1)
 
 
-def crawl(server, site, tmp: Path, name: str, workers: str | None) -> dict:
+def crawl(server, site, tmp: Path, name: str, workers: str | None, inline: int | None = None) -> dict:
     sites_yaml = tmp / f"{name}.yaml"
     sites_yaml.write_text(yaml.safe_dump({"sites": {site.key: {
         "name": "bench", "start_urls": [server.url(site, site.start_path)], "allowed_domains": ["127.0.0.1"]}}}))
@@ -56,6 +56,8 @@ def crawl(server, site, tmp: Path, name: str, workers: str | None) -> dict:
            "-s", f"STALLPROBE_OUT={out}", "-s", "GIKCRAWL_WORKER_TIMEOUT=600", "-O", str(tmp / f"{name}.jsonl")]
     if workers is not None:
         cmd += ["-s", f"GIKCRAWL_WORKERS={workers}"]
+    if inline is not None:
+        cmd += ["-s", f"GIKCRAWL_INLINE_PAGE_SIZE={inline}"]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "bench"), str(ROOT)]))
     t0 = time.monotonic()
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
@@ -78,12 +80,14 @@ def main() -> int:
     a = ap.parse_args()
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for name, n_pdfs, workers in (("html only", 0, None), ("html + PDFs, pool", a.pdfs, None),
-                                      ("html + PDFs, in-process", a.baseline_pdfs, "0")):
+        for name, n_pdfs, workers, inline in (
+                ("html only", 0, None, None), ("html only, pages in pool", 0, None, 0),
+                ("html + PDFs, pool", a.pdfs, None, None), ("html + PDFs, in-process", a.baseline_pdfs, "0", None)):
             site = build_large_site(a.pages, key="stall")
             add_scanned_reports(site, n_pdfs, a.dpi)
             with ReplicaServer(site) as server:
-                results[name] = r = crawl(server, site, Path(tmp), name.replace(" ", "_").replace(",", ""), workers)
+                results[name] = r = crawl(server, site, Path(tmp), name.replace(" ", "_").replace(",", ""), workers,
+                                          inline)
             print(f"{name:26s} {n_pdfs:2d} scanned PDFs: longest reactor stall {r['stall']:6.2f} s; "
                   f"{r['html']} HTML pages at {r['rate']:6.1f} pages/s; {r['reports']} reports; "
                   f"{r['seconds']:.0f} s in all", flush=True)
@@ -96,6 +100,9 @@ def main() -> int:
           f"(ratio in-process / pool: {inline['stall'] / max(pool['stall'], 1e-3):.0f}x)")
     print(f"ratio HTML rate with PDFs / without (pool): {pool['rate'] / base['rate']:.2f} (target >= 0.90); "
           f"in-process: {inline['rate'] / base['rate']:.2f}")
+    every = results["html only, pages in pool"]
+    print(f"html only, every page parsed in a worker (GIKCRAWL_INLINE_PAGE_SIZE=0): stall {every['stall']:.2f} s, "
+          f"rate ratio to inline parsing {every['rate'] / base['rate']:.2f}")
     return 0
 
 

@@ -158,7 +158,8 @@ class RedisScheduler(Scheduler):
         url = s.get("REDIS_URL")
         if not url:
             raise NotConfigured("RedisScheduler needs REDIS_URL")
-        run = crawler.spider.run
+        from .runs import run_state
+        run = run_state(crawler)
         k = keys(run.run_id)
         server = redis_from_url(url)
         server.ping()
@@ -174,7 +175,9 @@ class RedisScheduler(Scheduler):
     def open(self, spider):
         super().open(spider)
         s = self.crawler.settings
-        self.frontier = Frontier(self.server, spider.run.run_id, worker_id(s), self.queue,
+        from .runs import run_state
+        run_id = run_state(self.crawler).run_id
+        self.frontier = Frontier(self.server, run_id, worker_id(s), self.queue,
                                  s.getfloat("GIKCRAWL_WORKER_TTL"))
         self.crawler.gik_frontier = self.frontier
         self.frontier.heartbeat()
@@ -182,7 +185,7 @@ class RedisScheduler(Scheduler):
         self.beat = task.LoopingCall(self._beat)
         self.beat.start(max(0.5, self.frontier.ttl / 3), now=False)
         logger.info("distributed: worker %s joins run %s (%d requests queued)", self.frontier.worker,
-                    spider.run.run_id, len(self.queue))
+                    run_id, len(self.queue))
 
     def _beat(self):
         self.frontier.heartbeat()

@@ -13,7 +13,8 @@ from .items import utc_now
 
 
 def _run_id(spider) -> str | None:
-    run = getattr(spider, "run", None)
+    from .runs import run_state
+    run = run_state(spider.crawler) if getattr(spider, "crawler", None) else None
     return run.run_id if run else None
 
 

@@ -147,6 +147,9 @@ class RunExtension:
 
     def __init__(self, crawler):
         self.crawler = crawler
+        # the run state, for spiders that make runs (the county spider); found with run_state(crawler)
+        self.state = RunState.from_settings(crawler.settings) if getattr(crawler.spider, "records_runs", False) \
+            else None
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -160,10 +163,10 @@ class RunExtension:
 
     def _catalog(self, spider) -> Catalog:
         worker = self._worker()
-        return Catalog(spider.run.archive_dir / (f"catalog-{worker}.sqlite" if worker else "catalog.sqlite"))
+        return Catalog(self.state.archive_dir / (f"catalog-{worker}.sqlite" if worker else "catalog.sqlite"))
 
     def spider_opened(self, spider):
-        run = getattr(spider, "run", None)
+        run = self.state
         if run is None:
             return
         catalog = self._catalog(spider)
@@ -176,7 +179,7 @@ class RunExtension:
             catalog.close()
 
     def spider_closed(self, spider, reason):
-        run = getattr(spider, "run", None)
+        run = self.state
         if run is None or reason != "finished":
             return
         catalog = self._catalog(spider)
@@ -190,6 +193,12 @@ class RunExtension:
         finally:
             catalog.close()
         spider.run_report = report
+
+
+def run_state(crawler) -> RunState | None:
+    """The crawl's run state (None for spiders that make no runs, or with RunExtension turned off)."""
+    ext = crawler.get_extension(RunExtension)
+    return ext.state if ext is not None else None
 
 
 def merge_worker_catalogs(archive_dir: str | Path) -> list[dict]:

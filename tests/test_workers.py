@@ -125,3 +125,25 @@ def test_in_a_crawl_an_attachment_past_its_time_limit_gives_a_warning_and_stays_
                 if rec.rec_type == "response":
                     archived[rec.rec_headers.get_header("WARC-Target-URI")] = rec.content_stream().read()
     assert archived[server.url(site, "/lim/files/s.pdf")] == scan               # the raw bytes are kept
+
+
+def test_a_large_page_is_parsed_in_a_worker_like_inline(tmp_path):
+    """GIKCRAWL_INLINE_PAGE_SIZE=0 sends every report page to the pool: the items are the same."""
+    from crawl_helpers import by_path, crawl, minimal_entry, write_sites
+    from gikfixtures.replica import ReplicaServer, build_site
+    site = build_site("trs", seed=31, n_reports=3)
+    with ReplicaServer(site) as server:
+        yaml_path = write_sites(tmp_path / "s.yaml", {site.key: minimal_entry(server, site)})
+        (tmp_path / "a").mkdir()
+        (tmp_path / "b").mkdir()
+        inline, _ = crawl(tmp_path / "a", yaml_path, site.key)
+        pooled, _ = crawl(tmp_path / "b", yaml_path, site.key, "-s", "GIKCRAWL_INLINE_PAGE_SIZE=0")
+        a, b = by_path(inline, server), by_path(pooled, server)
+    assert a.keys() == b.keys() and len(a) >= 3
+    for path in a:
+        for record in (a[path], b[path]):
+            record["source"].pop("fetched_at")
+            for src in [record["source"]] + list(record.get("carriers") or []):
+                for key in ("warc_file", "warc_offset", "warc_record_id", "fetched_at"):
+                    src.pop(key, None)
+        assert a[path] == b[path], path

@@ -14,6 +14,7 @@ from scrapy.http import Headers
 from scrapy.responsetypes import responsetypes
 
 from ..meta import KIND
+from ..runs import run_state
 from .reader import read_member, record_of
 
 
@@ -28,7 +29,7 @@ class IncrementalMiddleware:
         return cls(crawler)
 
     def _previous(self, request):
-        run = getattr(self.crawler.spider, "run", None)
+        run = run_state(self.crawler)
         if run is None or request.meta.get("playwright"):
             return None, None
         return run, run.previous.get(request.url)

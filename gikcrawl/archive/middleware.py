@@ -21,7 +21,7 @@ from ..meta import BROWSER_DOCUMENT, CHANGE, KIND, LINK_TEXT, REFERER_PAGE, SITE
 from .. import signals as gk_signals
 from .http import browser_request_block, browser_response_block, request_block, response_block
 from ..digest import sha1_digest
-from ..runs import RunState
+from ..runs import RunState, run_state
 from .writer import WarcWriterSet, software_info, warc_date
 
 SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
@@ -48,7 +48,7 @@ class WarcArchiveMiddleware:
 
     @staticmethod
     def _run(crawler):
-        return crawler.spider.run if getattr(crawler.spider, "run", None) else RunState.from_settings(crawler.settings)
+        return run_state(crawler) or RunState.from_settings(crawler.settings)
 
     @staticmethod
     def _info(crawler) -> dict:
@@ -145,7 +145,7 @@ class WarcArchiveMiddleware:
 
     @staticmethod
     def _run_state(spider):
-        return getattr(spider, "run", None)
+        return run_state(spider.crawler) if getattr(spider, "crawler", None) else None
 
     def _revisit(self, builder, request, response, date, ext, prev):
         """A revisit record (with the request record) instead of a second copy of an unchanged payload:

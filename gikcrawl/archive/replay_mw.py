@@ -18,6 +18,7 @@ from scrapy.responsetypes import responsetypes
 
 from ..meta import CHANGE, WARC, WARC_SKIP
 from .. import signals as gk_signals
+from ..runs import run_state
 from .cdxj import index_path, write_index
 from .reader import read_member, record_of
 from .verify import verify, warc_files
@@ -67,7 +68,7 @@ class ArchiveReplayMiddleware:
 
     def __init__(self, crawler):
         s = crawler.settings
-        run = getattr(crawler.spider, "run", None)
+        run = run_state(crawler)
         self.crawler = crawler
         self.resuming = False
         if s.get("REPLAY_FROM"):

@@ -28,13 +28,21 @@ from ..extract import decode_body
 from ..items import is_html_type, is_report, report_item
 from ..meta import IN_COLUMN, KIND, LINK_TEXT, REFERER_PAGE, SITE, WARC
 from ..report import Carrier, build_report, standalone
-from ..runs import RunState
+from ..runs import RunState, run_state
 from ..sites import SiteConfigError, load_sites
 from ..workers import WorkerLimit, workers_of
 
 
 class CountySpider(scrapy.Spider):
     name = "county"
+    records_runs = True         # RunExtension keeps this crawl's run state (earlier captures, refresh mode)
+
+    @property
+    def run(self) -> RunState:
+        state = run_state(self.crawler)
+        if state is None:
+            raise RuntimeError("the county spider needs gikcrawl.runs.RunExtension in EXTENSIONS")
+        return state
 
     def __init__(self, site: str | None = None, start_urls: str | None = None, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -57,7 +65,6 @@ class CountySpider(scrapy.Spider):
         spider.screenshots = crawler.settings.getbool("WARC_SCREENSHOTS")
         if crawler.settings.get("REDIS_URL"):
             distributed.configure(crawler.settings)
-        spider.run = RunState.from_settings(crawler.settings)
         spider.rechecked = False
         spider.documents = {}            # url → the task fetching and reading that document (once per crawl)
         spider.emitted_documents = set()  # documents emitted as reports of their own
