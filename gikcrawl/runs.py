@@ -196,8 +196,12 @@ class RunExtension:
 
 
 def run_state(crawler) -> RunState | None:
-    """The crawl's run state (None for spiders that make no runs, or with RunExtension turned off)."""
-    ext = crawler.get_extension(RunExtension)
+    """The crawl's run state (None for spiders that make no runs, with RunExtension turned off, or outside a
+    crawl, as when `gikcrawl enqueue` builds start requests)."""
+    try:
+        ext = crawler.get_extension(RunExtension)
+    except RuntimeError:            # the crawl has not built its extensions
+        return None
     return ext.state if ext is not None else None
 
 

@@ -40,8 +40,8 @@ class CountySpider(scrapy.Spider):
     @property
     def run(self) -> RunState:
         state = run_state(self.crawler)
-        if state is None:
-            raise RuntimeError("the county spider needs gikcrawl.runs.RunExtension in EXTENSIONS")
+        if state is None:       # outside a crawl (`gikcrawl enqueue`), or RunExtension turned off
+            state = self.__dict__.setdefault("_own_run", RunState.from_settings(self.crawler.settings))
         return state
 
     def __init__(self, site: str | None = None, start_urls: str | None = None, *args, **kwargs):
