@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN     = $(VENV)/bin
 SHARED ?= ../shared
 
-.PHONY: install system-deps demo seeds test bench clean
+.PHONY: install system-deps demo seeds test bench clean freeze-demo
 
 # Debian packages the tests need: Chromium (browser rendering; never `playwright install`), Redis
 # (distributed crawling), Tesseract with Chinese (OCR of image and scanned reports), LibreOffice Writer
@@ -53,6 +53,11 @@ bench: install
 	$(BIN)/python bench/render.py
 	$(BIN)/python bench/distributed.py
 	$(BIN)/python bench/documents.py
+	$(BIN)/python bench/stall.py
+
+# after changing the demo site's generator (gikfixtures/replica.py): rewrite the frozen copy the package ships
+freeze-demo: install
+	$(BIN)/python -m gikfixtures.freeze
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .hypothesis
+	rm -rf $(VENV) out build .pytest_cache .hypothesis

@@ -23,7 +23,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gikcrawl.fixtures.replica import ReplicaServer, build_large_site  # noqa: E402
+from gikfixtures.replica import ReplicaServer, build_large_site  # noqa: E402
 
 MAXRSS = ("import atexit, resource, sys; atexit.register(lambda: sys.stderr.write("
           "'MAXRSS_KB %d\\n' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)); "

@@ -20,7 +20,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gikcrawl.fixtures.replica import ReplicaServer, build_large_site  # noqa: E402
+from gikfixtures.replica import ReplicaServer, build_large_site  # noqa: E402
 
 
 def free_port() -> int:

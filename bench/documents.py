@@ -20,8 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gikcrawl import documents as D                       # noqa: E402
-from gikcrawl.fixtures import docgen as g                 # noqa: E402
-from gikcrawl.fixtures.reportgen import make_report       # noqa: E402
+from gikfixtures import docgen as g                 # noqa: E402
+from gikfixtures.reportgen import make_report       # noqa: E402
 from gikcrawl.parser import parse_document                # noqa: E402
 
 

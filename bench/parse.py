@@ -1,6 +1,6 @@
 """Parser throughput and memory: ``python bench/parse.py [--n 1000] [--seed 0] [--table-mb 8]``.
 
-Generates a corpus with ``gikcrawl.fixtures.reportgen.make_corpus``, renders every report to text
+Generates a corpus with ``gikfixtures.reportgen.make_corpus``, renders every report to text
 (one-cell-per-line and trafilatura pipe rows, alternately) and to a whole HTML page, then times
 ``gikcrawl.parser.parse(content)`` over all texts and over all pages on one core (plain loop, CPU time
 ``time.process_time``, so other load on the machine does not count) after a short warm-up. As a baseline the same run times ``lxml.html.fromstring``
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import lxml.html
 
-    from gikcrawl.fixtures.reportgen import make_corpus, render_html, render_pipe_rows, render_text_cells
+    from gikfixtures.reportgen import make_corpus, render_html, render_pipe_rows, render_text_cells
     from gikcrawl.parser import parse
 
     start = time.perf_counter()

@@ -18,8 +18,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gikcrawl.fixtures.jsreplica import build_rendered_site  # noqa: E402
-from gikcrawl.fixtures.replica import ReplicaServer  # noqa: E402
+from gikfixtures.jsreplica import build_rendered_site  # noqa: E402
+from gikfixtures.replica import ReplicaServer  # noqa: E402
 
 MAXRSS = ("import atexit, resource, sys; atexit.register(lambda: sys.stderr.write('MAXRSS_KB %d %d\\n' % ("
           "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))); "

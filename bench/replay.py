@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 import trafilatura  # noqa: E402
 from warcio.archiveiterator import ArchiveIterator  # noqa: E402
 
-from gikcrawl.fixtures.replica import ReplicaServer, build_large_site  # noqa: E402
+from gikfixtures.replica import ReplicaServer, build_large_site  # noqa: E402
 from gikcrawl.replay import replay  # noqa: E402
 
 

@@ -1,7 +1,8 @@
 """Reports carried by attachments: one record per report whatever the carriers.
 
 attachment_record() turns an archived attachment (PDF, DOCX, XLS(X), DOC/WPS/RTF, image) into a parser
-record through gikcrawl.documents; merge() joins a report page's record with its attachments' records:
+record through gikcrawl.documents; merge() joins a report page's record with its attachments' records
+(gikcrawl.report.build_report is the one caller on every path):
 the figures come from the most structured carrier that has tables (HTML, then DOCX/XLSX, then DOC/WPS/RTF,
 then PDF text, then OCR), the record lists every carrier seen, and where two carriers disagree on a figure
 the record says so in its warnings. Pure functions: the live crawl and replay call them alike.
@@ -40,32 +41,45 @@ def is_document(body: bytes, url: str, content_type: str | bytes | None, disposi
     return sniff(body[:8192], filename_of(url, disposition), content_type or "") is not None
 
 
+def _source(url: str, site_key: str | None, content_type, warc: dict | None) -> dict:
+    from .items import utc_now
+    warc = warc or {}
+    return dict(url=url, site=site_key, fetched_at=warc.get("date") or utc_now(),
+                content_type=(content_type or "").split(";")[0].strip() or None, warc_file=warc.get("file"),
+                warc_offset=warc.get("offset"), warc_record_id=warc.get("record_id"),
+                payload_digest=warc.get("payload_digest"))
+
+
+def unreadable_record(reason: str, *, url: str, site_key: str | None, content_type, warc: dict | None,
+                      disposition=None, link_text: str = "", carrier: str | None = None) -> dict:
+    """The record of an attachment that could not be read: format "unknown", the reason as its warning."""
+    if isinstance(content_type, bytes):
+        content_type = content_type.decode("latin-1")
+    record = parse_document([], [], [link_text] if link_text else [],
+                            **_source(url, site_key, content_type, warc))
+    record["warnings"] = [f"attachment {filename_of(url, disposition)}: {reason}"]
+    record["carrier"] = carrier
+    return record
+
+
 def attachment_record(body: bytes, *, url: str, site_key: str | None, content_type, warc: dict | None,
-                      disposition=None, link_text: str = "", max_pages: int = 200) -> dict:
+                      disposition=None, link_text: str = "", max_pages: int = 200, timeout: float = 120) -> dict:
     """The parser record of one attachment. A document that cannot be read gives a record with format
     "unknown" and a warning saying why (the raw file stays archived)."""
     from .documents import DocumentError, extract, sniff
-    from .items import utc_now
-    warc = warc or {}
     if isinstance(content_type, bytes):
         content_type = content_type.decode("latin-1")
     name = filename_of(url, disposition)
-    source = dict(url=url, site=site_key, fetched_at=warc.get("date") or utc_now(),
-                  content_type=(content_type or "").split(";")[0].strip() or None, warc_file=warc.get("file"),
-                  warc_offset=warc.get("offset"), warc_record_id=warc.get("record_id"),
-                  payload_digest=warc.get("payload_digest"))
     carrier = sniff(body, name, content_type or "")
     try:
         if carrier is None:
             raise DocumentError(f"not a document this crawler reads ({name or url})")
-        doc = extract(body, carrier, filename=name, max_pages=max_pages)
+        doc = extract(body, carrier, filename=name, max_pages=max_pages, timeout=timeout)
     except DocumentError as e:
-        record = parse_document([], [], [link_text] if link_text else [], **source)
-        record["warnings"] = [f"attachment {name}: {e}"]
-        record["carrier"] = carrier
-        return record
+        return unreadable_record(str(e), url=url, site_key=site_key, content_type=content_type, warc=warc,
+                                 disposition=disposition, link_text=link_text, carrier=carrier)
     titles = [link_text] if link_text else []
-    record = parse_document(doc.lines, doc.lines, titles, **source)
+    record = parse_document(doc.lines, doc.lines, titles, **_source(url, site_key, content_type, warc))
     record["carrier"] = doc.carrier
     record["warnings"] = [f"attachment {name}: {w}" for w in doc.warnings] + record["warnings"]
     if doc.ocr_confidence is not None:
@@ -135,55 +149,3 @@ def merge(page: dict | None, attachments: list[dict]) -> dict:
         if r is not result and r is not page:
             result["warnings"] += [w for w in r["warnings"] if w not in result["warnings"]]
     return result
-
-
-class ReportAssembler:
-    """Holds a crawl's report pages until their attachments are in, then gives the merged records."""
-
-    def __init__(self):
-        self.pending: dict[str, dict] = {}                # page url → {"page", "waiting", "got", "problems"}
-        self.waiting_on: dict[str, set[str]] = {}          # attachment url → page urls
-        self.done: dict[str, tuple] = {}                   # attachment url → (record or None, problem)
-        self.requested: set[str] = set()
-
-    def page(self, url: str, record: dict, attachment_urls: list[str]) -> list[dict]:
-        entry = {"page": record, "waiting": set(), "got": [], "problems": []}
-        self.pending[url] = entry
-        for a in dict.fromkeys(attachment_urls):
-            if a in self.done:
-                self._take(entry, a, *self.done[a])
-            else:
-                entry["waiting"].add(a)
-                self.waiting_on.setdefault(a, set()).add(url)
-        return self._ready(url)
-
-    def attachment(self, url: str, record: dict | None, problem: str | None = None) -> tuple[list[dict], bool]:
-        """An attachment came in (or failed): the page records it completes, and whether a page waited."""
-        self.done[url] = (record, problem)
-        pages = self.waiting_on.pop(url, set())
-        ready = []
-        for page_url in sorted(pages):
-            entry = self.pending[page_url]
-            entry["waiting"].discard(url)
-            self._take(entry, url, record, problem)
-            ready += self._ready(page_url)
-        return ready, bool(pages)
-
-    @staticmethod
-    def _take(entry, url, record, problem):
-        if record is not None:
-            entry["got"].append(record)
-        else:
-            entry["problems"].append(f"attachment {url} not read: {problem}")
-
-    def _ready(self, page_url: str) -> list[dict]:
-        entry = self.pending[page_url]
-        if entry["waiting"]:
-            return []
-        del self.pending[page_url]
-        merged = merge(entry["page"], entry["got"])
-        merged["warnings"] += entry["problems"]
-        return [merged]
-
-    def awaited(self) -> list[str]:
-        return sorted(self.waiting_on)

@@ -18,6 +18,8 @@ from pathlib import Path
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 from scrapy_playwright.page import PageMethod
 
+from .meta import BROWSER_DOCUMENT, SITE, WARC
+
 logger = logging.getLogger(__name__)
 
 CHALLENGE_STATUS = {412, 405, 521}
@@ -53,7 +55,7 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):
         response, download = await super()._get_response_and_download(request, page, spider)
         if response is not None:
             try:
-                request.meta["browser_document"] = {
+                request.meta[BROWSER_DOCUMENT] = {
                     "url": response.url, "status": response.status, "reason": response.status_text,
                     "headers": await response.headers_array(), "body": await response.body(),
                     "method": response.request.method, "request_headers": await response.request.headers_array(),
@@ -135,8 +137,8 @@ class ChallengeMiddleware:
         stats.inc_value("gikcrawl/challenges/detected")
         logger.info("JavaScript challenge at %s (HTTP %s): retrying once through the browser", request.url,
                     response.status)
-        browser_meta = dict(meta, challenge="browser", **render_meta(meta.get("site") or "challenge", True),
+        browser_meta = dict(meta, challenge="browser", **render_meta(meta.get(SITE) or "challenge", True),
                             playwright_page_methods=[PageMethod("wait_for_load_state", "networkidle")])
-        browser_meta.pop("warc", None)
+        browser_meta.pop(WARC, None)
         return request.replace(meta=browser_meta, dont_filter=True)
 

@@ -9,10 +9,10 @@ from . import __version__
 
 def cmd_parse(args) -> int:
     from .files import InputError, parse_file
-    from .jsonl import jsonl_writer
+    from .output import record_writer
 
     failed = 0
-    with jsonl_writer(args.output) as write:
+    with record_writer(args.output, args.format) as write:
         for path in args.files:
             try:
                 write(parse_file(path))
@@ -23,8 +23,12 @@ def cmd_parse(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from .demo import run_demo
-    return run_demo(args.out, verbose=args.verbose)
+    from .demo import CrawlError, DemoError, run_demo
+    try:
+        return run_demo(args.out, verbose=args.verbose)
+    except (CrawlError, DemoError) as e:
+        print(f"gikcrawl demo: {e}", file=sys.stderr)
+        return 2
 
 
 def cmd_warc_verify(args) -> int:
@@ -51,10 +55,10 @@ def _date(text: str) -> str:
 
 
 def cmd_replay(args) -> int:
-    from .jsonl import jsonl_writer
+    from .output import record_writer
     from .replay import replay
 
-    with jsonl_writer(args.output) as write:
+    with record_writer(args.output, args.format) as write:
         n, problems = replay(args.paths, write, jobs=args.jobs, site=args.site, since=args.since, until=args.until,
                              all_captures=args.all_captures, sites_config=args.config,
                              progress=not args.quiet)
@@ -73,7 +77,12 @@ def cmd_archive(args) -> int:
         return 2
     if args.redis:
         overrides["REDIS_URL"] = args.redis
-    return run_archive(args.sites, args.refresh, args.resume, overrides)
+    from .crawl import CrawlError
+    try:
+        return run_archive(args.sites, args.refresh, args.resume, overrides)
+    except CrawlError as e:
+        print(f"gikcrawl archive: {e}", file=sys.stderr)
+        return 2
 
 
 def cmd_enqueue(args) -> int:
@@ -95,6 +104,11 @@ def cmd_catalog_merge(args) -> int:
     return 1 if any(r["failed_entirely"] for rep in reports for r in rep["sites"].values()) else 0
 
 
+def _formats() -> list[str]:
+    from scrapy.settings import Settings
+    return sorted(Settings().getwithbase("FEED_EXPORTERS"))
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="gikcrawl", description=__doc__)
     ap.add_argument("--version", action="version", version=f"gikcrawl {__version__}")
@@ -103,6 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("parse", help="parse report files (.txt, .html) into JSON lines")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("-o", "--output", metavar="OUT.jsonl", help="write here instead of standard output")
+    p.add_argument("-t", "--format", choices=_formats(), help="an item exporter (default: from the output's "
+                                                             "ending, else jsonlines)")
     p.set_defaults(func=cmd_parse)
 
     p = sub.add_parser("demo", help="crawl, archive and parse the bundled demo site (offline)")
@@ -136,6 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("replay", help="reparse archived report pages (WARC files or directories), offline")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("-o", "--output", metavar="OUT.jsonl", help="write here (atomically) instead of stdout")
+    p.add_argument("-t", "--format", choices=_formats(), help="an item exporter (default: from the output's "
+                                                             "ending, else jsonlines)")
     p.add_argument("--site", metavar="KEY", help="only this site's captures")
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="parse in N processes (default 1)")
     p.add_argument("--since", type=_date, metavar="DATE", help="captures on or after this date (YYYY-MM-DD)")

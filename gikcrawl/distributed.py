@@ -36,6 +36,8 @@ from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
 
+from .meta import INFLIGHT
+
 logger = logging.getLogger(__name__)
 
 RUN_KEY = "gikcrawl:run"
@@ -68,6 +70,12 @@ def configure(settings) -> None:
         settings.set("GIKCRAWL_HOST_DELAY", settings.getfloat("DOWNLOAD_DELAY"), priority="spider")
 
 
+def host_delay(settings) -> float:
+    """GIKCRAWL_HOST_DELAY, or DOWNLOAD_DELAY when it is unset (None)."""
+    delay = settings.get("GIKCRAWL_HOST_DELAY")
+    return settings.getfloat("DOWNLOAD_DELAY") if delay is None else float(delay)
+
+
 def worker_id(settings) -> str:
     return settings.get("WARC_WORKER_ID") or f"{socket.gethostname()}-{os.getpid()}"
 
@@ -90,7 +98,7 @@ class Frontier:
         self.server.set(self.k["alive"] + self.worker, b"1", px=int(self.ttl * 1000))
 
     def done(self, request) -> None:
-        taken = request.meta.get("gik_inflight")
+        taken = request.meta.get(INFLIGHT)
         if taken:
             worker, _, rid = taken.partition(":")
             self.server.hdel(self.k["inflight"] + worker, rid)
@@ -115,7 +123,7 @@ class Frontier:
                 continue                                 # another worker claimed them first
             for data in self.server.hvals(claim):
                 request = self.queue._decode_request(data)
-                request.meta.pop("gik_inflight", None)
+                request.meta.pop(INFLIGHT, None)
                 self.queue.push(request)                 # straight into the queue: they were seen already
                 moved += 1
             self.server.delete(claim)
@@ -150,7 +158,8 @@ class RedisScheduler(Scheduler):
         url = s.get("REDIS_URL")
         if not url:
             raise NotConfigured("RedisScheduler needs REDIS_URL")
-        run = crawler.spider.run
+        from .runs import run_state
+        run = run_state(crawler)
         k = keys(run.run_id)
         server = redis_from_url(url)
         server.ping()
@@ -166,15 +175,17 @@ class RedisScheduler(Scheduler):
     def open(self, spider):
         super().open(spider)
         s = self.crawler.settings
-        self.frontier = Frontier(self.server, spider.run.run_id, worker_id(s), self.queue,
-                                 s.getfloat("GIKCRAWL_WORKER_TTL", 15.0))
+        from .runs import run_state
+        run_id = run_state(self.crawler).run_id
+        self.frontier = Frontier(self.server, run_id, worker_id(s), self.queue,
+                                 s.getfloat("GIKCRAWL_WORKER_TTL"))
         self.crawler.gik_frontier = self.frontier
         self.frontier.heartbeat()
         self.frontier.recover()
         self.beat = task.LoopingCall(self._beat)
         self.beat.start(max(0.5, self.frontier.ttl / 3), now=False)
         logger.info("distributed: worker %s joins run %s (%d requests queued)", self.frontier.worker,
-                    spider.run.run_id, len(self.queue))
+                    run_id, len(self.queue))
 
     def _beat(self):
         self.frontier.heartbeat()
@@ -215,11 +226,11 @@ class RedisScheduler(Scheduler):
         if not data:
             return None
         request = self.queue._decode_request(data)
-        earlier = request.meta.get("gik_inflight")     # a redirect or retry of a request taken before:
+        earlier = request.meta.get(INFLIGHT)     # a redirect or retry of a request taken before:
         if earlier:                                   # it is done, this one stands for it
             worker, _, old = earlier.partition(":")
             self.server.hdel(self.frontier.k["inflight"] + worker, old)
-        request.meta["gik_inflight"] = f"{self.frontier.worker}:{rid}"
+        request.meta[INFLIGHT] = f"{self.frontier.worker}:{rid}"
         self.stats.inc_value("scheduler/dequeued/redis")
         return request
 
@@ -231,7 +242,7 @@ class DistributedMiddleware:
         if not crawler.settings.get("REDIS_URL"):
             raise NotConfigured
         self.crawler = crawler
-        self.delay = crawler.settings.getfloat("GIKCRAWL_HOST_DELAY", crawler.settings.getfloat("DOWNLOAD_DELAY"))
+        self.delay = host_delay(crawler.settings)
 
     @classmethod
     def from_crawler(cls, crawler):

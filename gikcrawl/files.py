@@ -41,9 +41,11 @@ def parse_file(path: str | os.PathLike) -> dict:
     data = read_bytes(path)
     from .documents import sniff
     if sniff(data[:8192], Path(path).name) is not None:
-        from .attachments import attachment_record, merge
-        record = merge(None, [attachment_record(data, url=None, site_key=None, content_type=None, warc=None,
-                                                disposition=f'attachment; filename="{Path(path).name}"')])
+        from .attachments import attachment_record
+        from .report import Carrier, build_report
+        record = build_report(None, [Carrier(str(path), attachment_record(
+            data, url=None, site_key=None, content_type=None, warc=None,
+            disposition=f'attachment; filename="{Path(path).name}"'))])
         record["source"]["path"] = str(path)
         return record
     text = read_report_file(path, data)

@@ -18,7 +18,7 @@ class ContactUserAgentMiddleware:
     @classmethod
     def from_crawler(cls, crawler):
         s = crawler.settings
-        return cls(s.get("USER_AGENT", "").replace("{contact}", s.get("GIKCRAWL_CONTACT", "")))
+        return cls(s.get("USER_AGENT").replace("{contact}", s.get("GIKCRAWL_CONTACT")))
 
     def process_request(self, request, spider=None):
         if self.user_agent:
@@ -44,8 +44,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     def __init__(self, settings):
         super().__init__(settings)
-        self.base = settings.getfloat("RETRY_BACKOFF_BASE", 2.0)
-        self.cap = settings.getfloat("RETRY_BACKOFF_MAX", 120.0)
+        self.base = settings.getfloat("RETRY_BACKOFF_BASE")
+        self.cap = settings.getfloat("RETRY_BACKOFF_MAX")
 
     def _delay(self, retry: Request, hint: float | None) -> float:
         attempt = retry.meta.get("retry_times", 1)

@@ -22,7 +22,7 @@ def parse_overrides(pairs: list[str]) -> dict:
 
 def run_archive(sites: str, refresh: str, resume: bool, overrides: dict) -> int:
     settings = project_settings(overrides)
-    archive = Path(settings.get("ARCHIVE_DIR", "archive"))
+    archive = Path(settings.get("ARCHIVE_DIR"))
     catalog = Catalog(archive / "catalog.sqlite")
     try:
         if resume:

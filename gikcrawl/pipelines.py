@@ -5,6 +5,7 @@ from pathlib import Path
 
 from scrapy import signals
 
+from .meta import CHANGE, KIND, REFERER_PAGE, SITE, WARC
 from . import signals as gk_signals
 from .catalog import Catalog
 from .digest import sha1_digest
@@ -12,7 +13,8 @@ from .items import utc_now
 
 
 def _run_id(spider) -> str | None:
-    run = getattr(spider, "run", None)
+    from .runs import run_state
+    run = run_state(spider.crawler) if getattr(spider, "crawler", None) else None
     return run.run_id if run else None
 
 
@@ -36,9 +38,9 @@ class CatalogPipeline:
     @classmethod
     def from_crawler(cls, crawler):
         s = crawler.settings
-        o = cls(s.get("ARCHIVE_DIR", "archive"), crawler.stats, s.get("WARC_WORKER_ID") if s.get("REDIS_URL") else None)
+        o = cls(s.get("ARCHIVE_DIR"), crawler.stats, s.get("WARC_WORKER_ID") if s.get("REDIS_URL") else None)
         # with the archive on, a row per archived response (robots.txt too); else per response received
-        archived = crawler.settings.getbool("WARC_ENABLED", True) and not crawler.settings.get("REPLAY_FROM")
+        archived = crawler.settings.getbool("WARC_ENABLED") and not crawler.settings.get("REPLAY_FROM")
         crawler.signals.connect(o.response_received,
                                 signal=gk_signals.response_archived if archived else signals.response_received)
         crawler.signals.connect(o.fetch_failed, signal=gk_signals.fetch_failed)
@@ -60,25 +62,25 @@ class CatalogPipeline:
     def response_received(self, response, request, spider):
         if self.catalog is None:
             return
-        warc = request.meta.get("warc") or {}
+        warc = request.meta.get(WARC) or {}
         self.catalog.add_fetch(
-            url=response.url, site=request.meta.get("site"),
-            kind=request.meta.get("kind") or ("robots" if response.url.endswith("/robots.txt") else "other"),
+            url=response.url, site=request.meta.get(SITE),
+            kind=request.meta.get(KIND) or ("robots" if response.url.endswith("/robots.txt") else "other"),
             status=response.status, error=None if response.status < 400 else f"http_{response.status}",
             fetched_at=warc.get("date") or utc_now(),
             content_type=(response.headers.get(b"Content-Type") or b"").decode("latin-1") or None,
             length=len(response.body), payload_digest=warc.get("payload_digest") or sha1_digest(response.body),
             warc_file=warc.get("file"), warc_offset=warc.get("offset"), warc_record_id=warc.get("record_id"),
-            referer=request.meta.get("referer_page"), run_id=_run_id(spider), change=request.meta.get("change"),
+            referer=request.meta.get(REFERER_PAGE), run_id=_run_id(spider), change=request.meta.get(CHANGE),
             etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"))
         self._written()
 
     def fetch_failed(self, request, failure, spider):
         if self.catalog is None:
             return
-        self.catalog.add_fetch(url=request.url, site=request.meta.get("site"), kind=request.meta.get("kind"),
+        self.catalog.add_fetch(url=request.url, site=request.meta.get(SITE), kind=request.meta.get(KIND),
                                status=None, error=failure.type.__name__ if failure.type else str(failure.value),
-                               fetched_at=utc_now(), referer=request.meta.get("referer_page"), run_id=_run_id(spider))
+                               fetched_at=utc_now(), referer=request.meta.get(REFERER_PAGE), run_id=_run_id(spider))
         self._written()
 
     def process_item(self, item, spider=None):

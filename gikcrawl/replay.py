@@ -29,8 +29,9 @@ from .discovery import is_report_title
 from .encoding import UndecodableError
 from parsel import Selector
 
-from .attachments import attachment_record, merge
-from .discovery import attachment_links
+from .attachments import attachment_record
+from .discovery import attachment_links, is_attachment_url, report_links
+from .report import Carrier, build_report, standalone
 from .extract import decode_body
 from .items import is_html_type, is_report, report_item
 from .sites import SiteConfigError, load_sites
@@ -211,11 +212,12 @@ def select(captures: list[Capture], *, site=None, since=None, until=None,
 
 _SITES = None
 _DOCUMENTS: dict = {}          # url → newest document capture (attachments), for merging into their pages
+_FAILED: dict = {}             # url → HTTP status of an attachment whose newest capture is an error
 
 
-def _init_worker(sites_config, documents=None):
-    global _SITES, _DOCUMENTS
-    _DOCUMENTS = documents or {}
+def _init_worker(sites_config, documents=None, failed=None):
+    global _SITES, _DOCUMENTS, _FAILED
+    _DOCUMENTS, _FAILED = documents or {}, failed or {}
     try:
         _SITES = load_sites(sites_config).sites
     except SiteConfigError:
@@ -231,15 +233,33 @@ def _warc_of(c: Capture) -> dict:
 def _document_record(c: Capture):
     source = c.original or c
     try:
-        _, body = record_at(source.path, source.offset)
+        rec, body = record_at(source.path, source.offset)
+        disposition = rec.http_headers.get_header("Content-Disposition") if rec.http_headers else None
         return attachment_record(body, url=c.uri, site_key=c.site or source.site, content_type=source.content_type,
-                                 warc=_warc_of(c), link_text=c.link_text), None
+                                 warc=_warc_of(c), link_text=c.link_text, disposition=disposition), None
     except Exception as e:
         return None, f"{source.path}: offset {source.offset}: {c.uri}: cannot read ({type(e).__name__}: {e})"
 
 
+def _listed_documents(sel, url: str, site) -> list[str]:
+    """Documents a list page links as reports (each a report of its own when it reads as one)."""
+    return [link.url for link in report_links(sel, url, site) if is_attachment_url(link.url)]
+
+
+def parse_list_capture(c: Capture) -> list[str]:
+    source = c.original or c
+    try:
+        _, body = record_at(source.path, source.offset)
+        site = (_SITES or {}).get(c.site or source.site)
+        text = decode_body(body, source.content_type, site.encoding if site else None)
+    except Exception:               # an unreadable list: its documents are judged without it
+        return []
+    return _listed_documents(Selector(text=text), c.uri, site)
+
+
 def parse_capture(c: Capture):
-    """(record or None, problem or None, the page URL when it is an emitted report page) for one page."""
+    """(record or None, problem or None, documents this page makes candidates for reports of their own:
+    those of a page that is not a report) for one page — built as the live spider builds it."""
     source = c.original or c
     try:
         _, body = record_at(source.path, source.offset)
@@ -253,35 +273,40 @@ def parse_capture(c: Capture):
         return None, f"{source.path}: offset {source.offset}: {c.uri}: {e}", None
     record = report_item(text, url=c.uri, site_key=site_key, site=site, content_type=source.content_type,
                          warc=_warc_of(c))
+    sel = Selector(text=text)
+    links = attachment_links(sel, c.uri, site)
     if not is_report(record):
-        return None, None, None
+        candidates = [link.url for link in links]
+        if len(report_links(sel, c.uri, site)) >= 2:          # a year sub-column: read as a list live
+            candidates += _listed_documents(sel, c.uri, site)
+        return None, None, candidates
     if _kind(c) is None and not is_report_title(record["title"] or ""):
-        return None, None, None                 # a foreign WARC's page that is not a report
-    # the attachments the live crawl merged into this page: its attachment links that were captured
-    problems, attached = [], []
-    for link in attachment_links(Selector(text=text), c.uri, site):
+        return None, None, []                   # a foreign WARC's page that is not a report
+    # the page's carriers: its attachment links that were captured
+    problems, carriers = [], []
+    for link in links:
         doc = _DOCUMENTS.get(link.url)
-        if doc is not None:
+        if link.url in _FAILED:
+            carriers.append(Carrier(link.url, None, f"HTTP {_FAILED[link.url]}"))
+        elif doc is not None:
             rec, problem = _document_record(doc)
-            if rec is not None:
-                attached.append(rec)
-            else:
+            carriers.append(Carrier(link.url, rec, None if rec is not None else "cannot read its capture"))
+            if problem:
                 problems.append(problem)
-    merged = merge(record, list({r["source"]["url"]: r for r in attached}.values()))
-    return merged, "; ".join(problems) or None, c.uri
+    return build_report(record, carriers), "; ".join(problems) or None, []
 
 
 def parse_document_capture(args):
-    """A document not merged into a page: a report of its own when it reads as one."""
-    c, emitted_pages = args
-    if c.referer in emitted_pages:
-        return None, None, None
+    """A document reached from a list (or a page that is not a report; or a report link that answered with
+    a file): a report of its own when it reads as one (report.standalone, as live)."""
+    c, listed = args
+    if _kind(c) != "report" and c.uri not in listed:
+        return None, None, []
     rec, problem = _document_record(c)
-    if rec is None:
-        return None, problem, None
-    if is_report(rec) or is_report_title(c.link_text):
-        return merge(None, [rec]), None, None
-    return None, None, None
+    carrier = Carrier(c.uri, rec, problem)
+    if not standalone(carrier, c.link_text):
+        return None, problem, []
+    return build_report(None, [carrier]), None, []
 
 
 class Progress:
@@ -318,15 +343,24 @@ def replay(paths, write, *, jobs=1, site=None, since=None, until=None, all_captu
            progress=True, on_record=None) -> tuple[int, list[str]]:
     """Replays into write(record); returns (number of records, problems)."""
     problems: list[str] = []
-    pages, documents = select(resolve_revisits(scan(paths, problems), problems), site=site, since=since,
-                              until=until, all_captures=all_captures)
+    captures_all = resolve_revisits(scan(paths, problems), problems)
+    pages, documents = select(captures_all, site=site, since=since, until=until, all_captures=all_captures)
     newest_documents = {c.uri: c for c in _newest(documents, False)}
+    failed = {}
+    for c in sorted(captures_all, key=lambda c: c.date or ""):
+        if _kind(c) == "attachment" and c.status is not None:
+            if c.status >= 400 and (c.uri not in newest_documents or c.date > newest_documents[c.uri].date):
+                failed[c.uri] = c.status
+            elif c.status < 400:
+                failed.pop(c.uri, None)
+    lists = [c for c in captures_all if _kind(c) == "list" and c.status == 200 and is_html_type(c.content_type)]
     bar = Progress(len(pages) + len(documents)) if progress else None
-    n, emitted = 0, set()
+    n, listed = 0, set()
 
     def take(result):
         nonlocal n
-        record, problem, page_url = result
+        record, problem, candidates = result
+        listed.update(candidates)
         if problem:
             problems.append(problem)
         if record is not None:
@@ -334,24 +368,26 @@ def replay(paths, write, *, jobs=1, site=None, since=None, until=None, all_captu
             if on_record:
                 on_record(record)
             n += 1
-        if page_url:
-            emitted.add(page_url)
         if bar:
             bar.step(record is not None)
 
     try:
         if jobs <= 1:
-            _init_worker(sites_config, newest_documents)
+            _init_worker(sites_config, newest_documents, failed)
+            for c in lists:
+                listed.update(parse_list_capture(c))
             for c in pages:
                 take(parse_capture(c))
             for c in documents:
-                take(parse_document_capture((c, emitted)))
+                take(parse_document_capture((c, listed)))
         else:
             ctx = multiprocessing.get_context("fork")
-            with ctx.Pool(jobs, initializer=_init_worker, initargs=(sites_config, newest_documents)) as pool:
+            with ctx.Pool(jobs, initializer=_init_worker, initargs=(sites_config, newest_documents, failed)) as pool:
+                for urls in pool.imap(parse_list_capture, lists, chunksize=16):
+                    listed.update(urls)
                 for result in pool.imap(parse_capture, pages, chunksize=16):
                     take(result)
-                frozen = frozenset(emitted)
+                frozen = frozenset(listed)
                 for result in pool.imap(parse_document_capture, [(c, frozen) for c in documents], chunksize=4):
                     take(result)
     finally:

@@ -55,10 +55,10 @@ class RunState:
 
     @classmethod
     def from_settings(cls, settings) -> "RunState":
-        refresh = settings.get("GIKCRAWL_REFRESH", "all")
+        refresh = settings.get("GIKCRAWL_REFRESH")
         if refresh not in REFRESH_MODES:
             raise ValueError(f"GIKCRAWL_REFRESH must be one of {', '.join(REFRESH_MODES)}, not {refresh!r}")
-        archive = Path(settings.get("ARCHIVE_DIR", "archive"))
+        archive = Path(settings.get("ARCHIVE_DIR"))
         run_id = settings.get("GIKCRAWL_RUN_ID") or new_run_id()
         state = cls(run_id, refresh, settings.getbool("GIKCRAWL_RESUME"), archive)
         catalog_path = archive / "catalog.sqlite"
@@ -147,6 +147,9 @@ class RunExtension:
 
     def __init__(self, crawler):
         self.crawler = crawler
+        # the run state, for spiders that make runs (the county spider); found with run_state(crawler)
+        self.state = RunState.from_settings(crawler.settings) if getattr(crawler.spider, "records_runs", False) \
+            else None
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -160,10 +163,10 @@ class RunExtension:
 
     def _catalog(self, spider) -> Catalog:
         worker = self._worker()
-        return Catalog(spider.run.archive_dir / (f"catalog-{worker}.sqlite" if worker else "catalog.sqlite"))
+        return Catalog(self.state.archive_dir / (f"catalog-{worker}.sqlite" if worker else "catalog.sqlite"))
 
     def spider_opened(self, spider):
-        run = getattr(spider, "run", None)
+        run = self.state
         if run is None:
             return
         catalog = self._catalog(spider)
@@ -176,7 +179,7 @@ class RunExtension:
             catalog.close()
 
     def spider_closed(self, spider, reason):
-        run = getattr(spider, "run", None)
+        run = self.state
         if run is None or reason != "finished":
             return
         catalog = self._catalog(spider)
@@ -190,6 +193,16 @@ class RunExtension:
         finally:
             catalog.close()
         spider.run_report = report
+
+
+def run_state(crawler) -> RunState | None:
+    """The crawl's run state (None for spiders that make no runs, with RunExtension turned off, or outside a
+    crawl, as when `gikcrawl enqueue` builds start requests)."""
+    try:
+        ext = crawler.get_extension(RunExtension)
+    except RuntimeError:            # the crawl has not built its extensions
+        return None
+    return ext.state if ext is not None else None
 
 
 def merge_worker_catalogs(archive_dir: str | Path) -> list[dict]:

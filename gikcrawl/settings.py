@@ -8,7 +8,7 @@ SPIDER_MODULES = ["gikcrawl.spiders"]
 NEWSPIDER_MODULE = "gikcrawl.spiders"
 
 # gikcrawl's own settings
-SITES_CONFIG = None                 # path of sites.yaml; None: config/sites.yaml of this checkout
+SITES_CONFIG = None                 # path of sites.yaml; None: the one shipped in the package (gikcrawl/config/)
 ARCHIVE_DIR = "archive"             # WARCs, CDXJ index and catalog.sqlite
 GIKCRAWL_CONTACT = "gikcrawl operator (set GIKCRAWL_CONTACT)"   # who to call about this crawler
 
@@ -18,6 +18,14 @@ WARC_MAX_SIZE = 1024 * 1024 * 1024  # bytes; a new file is started past this siz
 WARC_GZIP_LEVEL = 6
 WARC_WORKER_ID = None               # put in file names when several workers share an archive directory
 REPLAY_FROM = None                  # a WARC file or directory: serve every request from it (no network)
+
+# Attachments and large pages (gikcrawl/workers.py): extracted and parsed in worker processes, off the
+# reactor thread, each with a time and a memory limit; past either the record says so and the crawl goes on
+ATTACHMENT_MAX_PAGES = 200          # PDF/image pages (and spreadsheet sheets) read per document
+GIKCRAWL_WORKERS = None             # worker processes; None: one per CPU core; 0: in the crawl's own process
+GIKCRAWL_WORKER_TIMEOUT = 120.0     # seconds per document (OCR of a long scan is the slow case)
+GIKCRAWL_WORKER_MEMORY = 1024 * 1024 * 1024   # bytes of address space per worker (RLIMIT_AS)
+GIKCRAWL_INLINE_PAGE_SIZE = 1024 * 1024       # HTML pages up to this size are parsed in the crawl's process
 
 # Archival runs (gikcrawl/runs.py): `gikcrawl archive` sets these
 GIKCRAWL_REFRESH = "all"            # all: fetch everything, unchanged payloads become revisit records;
@@ -88,6 +96,7 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
     "gikcrawl.runs.RunExtension": 500,
+    "gikcrawl.workers.Workers": 510,        # the process pool for attachments and large pages
 }
 REMOTE_CONTROL_ENABLED = False      # no HTTP control port on a crawler of untrusted sites
 TELNETCONSOLE_ENABLED = False

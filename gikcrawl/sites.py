@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import jsonschema
 import yaml
 
-DEFAULT_PATH = Path(__file__).resolve().parent.parent / "config" / "sites.yaml"
+DEFAULT_PATH = Path(__file__).resolve().parent / "config" / "sites.yaml"   # package data (config/sites.yaml links here)
 
 _SELECTOR = {"type": "string", "minLength": 1}
 _PATTERNS = {"type": "array", "items": {"type": "string", "minLength": 1}}

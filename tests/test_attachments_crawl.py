@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from gikcrawl.fixtures import docgen, reportgen
-from gikcrawl.fixtures.replica import Page, ReplicaServer, Site
+from gikfixtures import docgen, reportgen
+from gikfixtures.replica import Page, ReplicaServer, Site
 
 from crawl_helpers import by_path, crawl, minimal_entry, write_sites
 

@@ -6,8 +6,8 @@ import sys
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from gikcrawl.fixtures.jsreplica import build_js_site
-from gikcrawl.fixtures.replica import Page, ReplicaServer
+from gikfixtures.jsreplica import build_js_site
+from gikfixtures.replica import Page, ReplicaServer
 
 from conftest import ROOT
 from crawl_helpers import FAST, assert_matches_truth, by_path, crawl, minimal_entry, write_sites

@@ -4,7 +4,7 @@ import os
 import subprocess
 import sys
 
-from gikcrawl.fixtures.reportgen import make_report, render_html, render_text_cells
+from gikfixtures.reportgen import make_report, render_html, render_text_cells
 
 from conftest import ROOT, assert_valid
 

@@ -4,7 +4,7 @@ import sqlite3
 
 import pytest
 
-from gikcrawl.fixtures.replica import ReplicaServer, build_site
+from gikfixtures.replica import ReplicaServer, build_site
 
 from crawl_helpers import assert_matches_truth, by_path, crawl, minimal_entry, write_sites
 

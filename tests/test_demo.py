@@ -4,7 +4,7 @@ import sqlite3
 import subprocess
 import sys
 
-from gikcrawl.fixtures.replica import build_demo_site
+from gikfixtures.replica import build_demo_site
 
 from conftest import ROOT, assert_valid
 
@@ -27,3 +27,28 @@ def test_demo_crawls_archives_and_parses_the_bundled_site(tmp_path):
     assert f"reports found:   {len(records)}" in run.stdout
     db = sqlite3.connect(out / "catalog.sqlite")
     assert db.execute("SELECT COUNT(*) FROM reports").fetchone()[0] == len(records)
+
+
+def test_the_frozen_demo_site_is_what_the_generator_builds():
+    """gikcrawl/demo_site/ is `python -m gikfixtures.freeze` output: regenerate it after changing the generator."""
+    from gikcrawl.siteserver import load_site
+    from gikfixtures.freeze import demo_probes
+    built, frozen = build_demo_site(), load_site()
+    assert (frozen.key, frozen.start_path, frozen.host_path_prefix) == (built.key, built.start_path,
+                                                                         built.host_path_prefix)
+    assert frozen.pages == built.pages
+    for path, queries in demo_probes(built).items():
+        for query in queries:
+            from urllib.parse import parse_qs
+            assert frozen.handlers[path]("POST", parse_qs(query), b"") == built.handlers[path]("POST", parse_qs(query), b"")
+    assert frozen.handlers[path]("POST", {"startrecord": ["999"]}, b"").status == 404   # never asked: not invented
+
+
+def test_a_crawl_that_cannot_start_says_why_in_one_line(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "gikcrawl.cli", "archive", "--sites", "demo",
+                          "-s", f"SITES_CONFIG={tmp_path / 'missing.yaml'}", "-s", f"ARCHIVE_DIR={tmp_path / 'a'}",
+                          "-s", "LOG_LEVEL=ERROR"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 2
+    assert "Traceback" not in run.stderr and "Crawler.stats" not in run.stderr
+    assert run.stderr.strip().splitlines()[-1] == (f"gikcrawl archive: SiteConfigError: {tmp_path / 'missing.yaml'}: "
+                                                   "cannot read sites config: No such file or directory")

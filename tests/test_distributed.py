@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from gikcrawl.fixtures.replica import ReplicaServer, build_large_site
+from gikfixtures.replica import ReplicaServer, build_large_site
 
 from conftest import ROOT
 from crawl_helpers import FAST, crawl, minimal_entry, write_sites

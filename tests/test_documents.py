@@ -12,8 +12,8 @@ import shutil
 import pytest
 
 from gikcrawl import documents as D
-from gikcrawl.fixtures import docgen as g
-from gikcrawl.fixtures.reportgen import make_report, render_html
+from gikfixtures import docgen as g
+from gikfixtures.reportgen import make_report, render_html
 from gikcrawl.parser import parse_document
 from gikcrawl.parser.htmldoc import parse_html
 

@@ -1,7 +1,7 @@
 """Extraction: pages without a known content container go through trafilatura, with our own table grids."""
 from gikcrawl.extract import decode_body, report_record
 from gikcrawl.parser.htmlbody import with_own_tables
-from gikcrawl.fixtures.reportgen import make_report, render_html
+from gikfixtures.reportgen import make_report, render_html
 
 from conftest import assert_valid
 

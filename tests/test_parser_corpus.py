@@ -2,7 +2,7 @@
 null, and a table holding a null where the report printed a number carries a warning naming it."""
 import pytest
 
-from gikcrawl.fixtures.reportgen import make_corpus, render_html, render_pipe_rows, render_text_cells
+from gikfixtures.reportgen import make_corpus, render_html, render_pipe_rows, render_text_cells
 from gikcrawl.parser import parse
 
 from conftest import assert_valid

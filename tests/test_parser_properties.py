@@ -5,7 +5,7 @@ import dataclasses
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gikcrawl.fixtures.reportgen import make_report, render_html, render_pipe_rows, render_text_cells
+from gikfixtures.reportgen import make_report, render_html, render_pipe_rows, render_text_cells
 from gikcrawl.parser import parse
 from gikcrawl.parser import templates as T
 

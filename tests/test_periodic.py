@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from gikcrawl.fixtures import reportgen
-from gikcrawl.fixtures.replica import Page, ReplicaServer, build_site
+from gikfixtures import reportgen
+from gikfixtures.replica import Page, ReplicaServer, build_site
 
 from crawl_helpers import assert_provenance, minimal_entry, write_sites
 

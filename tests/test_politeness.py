@@ -2,7 +2,7 @@
 failures counted by cause."""
 import pytest
 
-from gikcrawl.fixtures.replica import Page, ReplicaServer, build_site
+from gikfixtures.replica import Page, ReplicaServer, build_site
 from gikcrawl.middlewares import BackoffRetryMiddleware, retry_after_seconds
 
 from crawl_helpers import by_path, crawl, minimal_entry, write_sites
@@ -65,7 +65,7 @@ def test_backoff_delays():
 def test_user_agent_names_the_contact(trs, tmp_path):
     server, site = trs
     seen = []
-    import gikcrawl.fixtures.replica as replica
+    import gikfixtures.replica as replica
     original = replica._Handler.do_GET
 
     def spy(handler):

@@ -12,7 +12,7 @@ import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from gikcrawl.fixtures.replica import ReplicaServer, build_site
+from gikfixtures.replica import ReplicaServer, build_site
 
 from conftest import ROOT, assert_valid
 from crawl_helpers import FAST, crawl, minimal_entry, write_sites
@@ -102,7 +102,7 @@ def test_newest_capture_wins_unless_all_captures(tmp_path):
 
 
 def test_revisit_resolves_to_the_original_response(tmp_path):
-    from gikcrawl.fixtures.reportgen import make_report, render_html
+    from gikfixtures.reportgen import make_report, render_html
     truth = make_report(31, "2021")
     body = render_html(truth).encode("utf-8")
     warc = tmp_path / "x-20240101000000-00000.warc.gz"

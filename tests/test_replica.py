@@ -1,4 +1,4 @@
-"""The replica sites themselves (gikcrawl.fixtures.replica): built right, served right. No parser here."""
+"""The replica sites themselves (gikfixtures.replica): built right, served right. No parser here."""
 import gzip
 import http.client
 import re
@@ -7,8 +7,8 @@ import urllib.request
 
 import pytest
 
-from gikcrawl.fixtures.replica import (STYLES, Page, ReplicaServer, build_demo_site, build_large_site, build_site)
-from gikcrawl.fixtures.reportgen import ReportTruth
+from gikfixtures.replica import (STYLES, Page, ReplicaServer, build_demo_site, build_large_site, build_site)
+from gikfixtures.reportgen import ReportTruth
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from gikcrawl.archive.verify import verify
-from gikcrawl.fixtures.replica import ReplicaServer, build_large_site
+from gikfixtures.replica import ReplicaServer, build_large_site
 
 from conftest import ROOT
 from crawl_helpers import FAST, minimal_entry, write_sites

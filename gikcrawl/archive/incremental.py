@@ -13,6 +13,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Headers
 from scrapy.responsetypes import responsetypes
 
+from ..meta import KIND
+from ..runs import run_state
 from .reader import read_member, record_of
 
 
@@ -27,14 +29,14 @@ class IncrementalMiddleware:
         return cls(crawler)
 
     def _previous(self, request):
-        run = getattr(self.crawler.spider, "run", None)
+        run = run_state(self.crawler)
         if run is None or request.meta.get("playwright"):
             return None, None
         return run, run.previous.get(request.url)
 
     def process_request(self, request, spider=None):
         run, prev = self._previous(request)
-        if prev is None or request.meta.get("kind") not in ("report", "attachment"):
+        if prev is None or request.meta.get(KIND) not in ("report", "attachment"):
             return None
         if prev.etag and b"If-None-Match" not in request.headers:
             request.headers[b"If-None-Match"] = prev.etag

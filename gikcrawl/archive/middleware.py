@@ -17,10 +17,11 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 
+from ..meta import BROWSER_DOCUMENT, CHANGE, KIND, LINK_TEXT, REFERER_PAGE, SITE, WARC, WARC_SKIP
 from .. import signals as gk_signals
 from .http import browser_request_block, browser_response_block, request_block, response_block
 from ..digest import sha1_digest
-from ..runs import RunState
+from ..runs import RunState, run_state
 from .writer import WarcWriterSet, software_info, warc_date
 
 SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
@@ -31,13 +32,13 @@ logger = logging.getLogger(__name__)
 class WarcArchiveMiddleware:
     def __init__(self, crawler):
         s = crawler.settings
-        if not s.getbool("WARC_ENABLED", True) or s.get("REPLAY_FROM"):
+        if not s.getbool("WARC_ENABLED") or s.get("REPLAY_FROM"):
             raise NotConfigured
         self.crawler = crawler
         # set up now, so that an archive that cannot be written stops the crawl before it starts
-        self.writers = WarcWriterSet(Path(s.get("ARCHIVE_DIR", "archive")), self._info(crawler),
-                                     max_size=s.getint("WARC_MAX_SIZE", 1 << 30),
-                                     compresslevel=s.getint("WARC_GZIP_LEVEL", 6),
+        self.writers = WarcWriterSet(Path(s.get("ARCHIVE_DIR")), self._info(crawler),
+                                     max_size=s.getint("WARC_MAX_SIZE"),
+                                     compresslevel=s.getint("WARC_GZIP_LEVEL"),
                                      worker=s.get("WARC_WORKER_ID") or None, stamp=self._run(crawler).run_id)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -47,7 +48,7 @@ class WarcArchiveMiddleware:
 
     @staticmethod
     def _run(crawler):
-        return crawler.spider.run if getattr(crawler.spider, "run", None) else RunState.from_settings(crawler.settings)
+        return run_state(crawler) or RunState.from_settings(crawler.settings)
 
     @staticmethod
     def _info(crawler) -> dict:
@@ -60,7 +61,7 @@ class WarcArchiveMiddleware:
         return software_info({
             "operator": s.get("GIKCRAWL_CONTACT"),
             "robots": robots,
-            "http-header-user-agent": s.get("USER_AGENT", "").replace("{contact}", s.get("GIKCRAWL_CONTACT", "")),
+            "http-header-user-agent": s.get("USER_AGENT").replace("{contact}", s.get("GIKCRAWL_CONTACT")),
             "sites": ", ".join(sites) or spider.name,
             "sites-config-sha1": getattr(spider, "sites_digest", None),
             "crawl-spider": spider.name,
@@ -71,7 +72,7 @@ class WarcArchiveMiddleware:
             self.writers.close()
 
     def _prefix(self, request, spider) -> str:
-        site = request.meta.get("site")
+        site = request.meta.get(SITE)
         if site:
             return site
         site_for = getattr(spider, "site_for_url", None)
@@ -79,19 +80,19 @@ class WarcArchiveMiddleware:
 
     def process_response(self, request, response, spider=None):
         spider = spider or self.crawler.spider
-        if request.meta.get("warc_skip"):
+        if request.meta.get(WARC_SKIP):
             return response
         f = self.writers.file_for(self._prefix(request, spider))
         date = warc_date()
         ext = {}        # gikcrawl's extension fields: the site, and what the page was to the crawl (list, report,
-        if request.meta.get("site"):                   # attachment), so replay treats each capture as live
-            ext["WARC-Gikcrawl-Site"] = request.meta["site"]
-        if request.meta.get("kind"):
-            ext["WARC-Gikcrawl-Kind"] = request.meta["kind"]
-        if request.meta.get("kind") == "attachment" and request.meta.get("referer_page"):
-            ext["WARC-Gikcrawl-Referer"] = request.meta["referer_page"]     # the report page it belongs to
-        if request.meta.get("link_text"):
-            ext["WARC-Gikcrawl-Link-Text"] = quote(request.meta["link_text"][:200])
+        if request.meta.get(SITE):                   # attachment), so replay treats each capture as live
+            ext["WARC-Gikcrawl-Site"] = request.meta[SITE]
+        if request.meta.get(KIND):
+            ext["WARC-Gikcrawl-Kind"] = request.meta[KIND]
+        if request.meta.get(KIND) == "attachment" and request.meta.get(REFERER_PAGE):
+            ext["WARC-Gikcrawl-Referer"] = request.meta[REFERER_PAGE]     # the report page it belongs to
+        if request.meta.get(LINK_TEXT):
+            ext["WARC-Gikcrawl-Link-Text"] = quote(request.meta[LINK_TEXT][:200])
         run = self._run_state(spider)
         prev = run.previous.get(request.url) if run else None
         revisit = None
@@ -100,7 +101,7 @@ class WarcArchiveMiddleware:
         else:
             digest = sha1_digest(response.body)
             if run:
-                request.meta["change"] = run.classify(request.url, response.status, digest)
+                request.meta[CHANGE] = run.classify(request.url, response.status, digest)
             if prev and (response.status == 304 or (200 <= response.status < 300 and digest == prev.digest)):
                 revisit = prev
                 records = self._revisit(f.builder, request, response, date, ext, prev)
@@ -116,12 +117,12 @@ class WarcArchiveMiddleware:
             raise
         main = records[parsed]
         if revisit is not None:          # the bytes are in the earlier capture: point there, dated now
-            request.meta["warc"] = {"file": revisit.warc_file, "offset": revisit.warc_offset, "date": date,
+            request.meta[WARC] = {"file": revisit.warc_file, "offset": revisit.warc_offset, "date": date,
                                     "record_id": revisit.record_id, "payload_digest": revisit.digest,
                                     "revisit": {"file": f.name, "offset": offsets[parsed],
                                                 "record_id": main.rec_headers.get_header("WARC-Record-ID")}}
         else:
-            request.meta["warc"] = {"file": f.name, "offset": offsets[parsed], "date": date,
+            request.meta[WARC] = {"file": f.name, "offset": offsets[parsed], "date": date,
                                     "record_id": main.rec_headers.get_header("WARC-Record-ID"),
                                     "payload_digest": main.rec_headers.get_header("WARC-Payload-Digest")}
         self.crawler.signals.send_catch_log(gk_signals.response_archived, request=request, response=response,
@@ -144,7 +145,7 @@ class WarcArchiveMiddleware:
 
     @staticmethod
     def _run_state(spider):
-        return getattr(spider, "run", None)
+        return run_state(spider.crawler) if getattr(spider, "crawler", None) else None
 
     def _revisit(self, builder, request, response, date, ext, prev):
         """A revisit record (with the request record) instead of a second copy of an unchanged payload:
@@ -178,7 +179,7 @@ class WarcArchiveMiddleware:
         the rendered DOM as a resource record linked to it, and a screenshot when asked for. The DOM is
         what the spider parsed, so provenance points at it. Returns (records, index of the DOM record)."""
         records, linked = [], {}
-        doc = request.meta.get("browser_document")
+        doc = request.meta.get(BROWSER_DOCUMENT)
         if doc:
             resp_headers, body, decoded = browser_response_block(doc)
             req_headers, req_body = browser_request_block(doc)

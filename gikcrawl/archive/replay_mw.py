@@ -16,7 +16,9 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Headers
 from scrapy.responsetypes import responsetypes
 
+from ..meta import CHANGE, WARC, WARC_SKIP
 from .. import signals as gk_signals
+from ..runs import run_state
 from .cdxj import index_path, write_index
 from .reader import read_member, record_of
 from .verify import verify, warc_files
@@ -66,7 +68,7 @@ class ArchiveReplayMiddleware:
 
     def __init__(self, crawler):
         s = crawler.settings
-        run = getattr(crawler.spider, "run", None)
+        run = run_state(crawler)
         self.crawler = crawler
         self.resuming = False
         if s.get("REPLAY_FROM"):
@@ -92,7 +94,7 @@ class ArchiveReplayMiddleware:
     def process_request(self, request, spider=None):
         stats = self.crawler.stats
         url = request.url.split("#")[0]
-        request.meta.pop("warc_skip", None)
+        request.meta.pop(WARC_SKIP, None)
         if request.meta.get("playwright") and url in self.doms:
             return self._dom(request, url, self.doms[url])
         entry = self.by_key.get((request.method.upper(), url))
@@ -114,7 +116,7 @@ class ArchiveReplayMiddleware:
         http = rec.http_headers if rec.http_headers else origin.http_headers
         headers = _headers(http)
         cls = responsetypes.from_args(headers=headers, url=url, body=body)
-        request.meta["warc"] = {"file": _location(self.root, original), "offset": int(original["offset"]),
+        request.meta[WARC] = {"file": _location(self.root, original), "offset": int(original["offset"]),
                                 "record_id": origin.rec_headers.get_header("WARC-Record-ID"), "date": date,
                                 "payload_digest": origin.rec_headers.get_header("WARC-Payload-Digest")}
         status = int(http.get_statuscode())
@@ -123,7 +125,7 @@ class ArchiveReplayMiddleware:
         response = cls(url=url, status=status, headers=headers, body=body, request=request,
                        protocol=http.protocol or None)
         if self.resuming:
-            request.meta["warc_skip"] = True     # already in the archive
+            request.meta[WARC_SKIP] = True     # already in the archive
             self._resumed(request, response, rec)
         else:
             stats.inc_value("replay/served")
@@ -146,10 +148,10 @@ class ArchiveReplayMiddleware:
         """A response the killed run archived: the catalog gets its row again, as if fetched now."""
         stats = self.crawler.stats
         stats.inc_value("gikcrawl/resume/served_from_archive")
-        warc = request.meta["warc"]
+        warc = request.meta[WARC]
         if rec.rec_type == "revisit":                # meta points at the bytes; keep the revisit's own date
             warc["date"] = rec.rec_headers.get_header("WARC-Date")
-        request.meta["change"] = self.run.classify(request.url, response.status, warc.get("payload_digest")) \
+        request.meta[CHANGE] = self.run.classify(request.url, response.status, warc.get("payload_digest")) \
             if self.run else None
         self.crawler.signals.send_catch_log(gk_signals.response_archived, request=request, response=response,
                                             spider=self.crawler.spider)
@@ -159,7 +161,7 @@ class ArchiveReplayMiddleware:
         rec = record_of(read_member(entry["path"], int(entry["offset"])))
         h = rec.rec_headers
         body = rec.raw_stream.read()
-        request.meta["warc"] = {"file": _location(self.root, entry), "offset": int(entry["offset"]),
+        request.meta[WARC] = {"file": _location(self.root, entry), "offset": int(entry["offset"]),
                                 "record_id": h.get_header("WARC-Record-ID"), "date": h.get_header("WARC-Date"),
                                 "payload_digest": h.get_header("WARC-Payload-Digest")}
         headers = Headers({"Content-Type": h.get_header("Content-Type") or "text/html"})
@@ -167,7 +169,7 @@ class ArchiveReplayMiddleware:
             url=url, status=int(h.get_header("WARC-Gikcrawl-Status") or 200), headers=headers, body=body,
             request=request, flags=["playwright"])
         if self.resuming:
-            request.meta["warc_skip"] = True     # already in the archive
+            request.meta[WARC_SKIP] = True     # already in the archive
             self._resumed(request, response, rec)
         else:
             self.crawler.stats.inc_value("replay/served_dom")

@@ -7,31 +7,42 @@ the stats and logged; every response received reaches a callback (HTTPERROR_ALLO
 """
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from urllib.parse import urlencode
 
 import scrapy
 from parsel import Selector
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
-
-from pathlib import Path
-
 from scrapy_playwright.page import PageMethod
+from twisted.python.failure import Failure
 
 from .. import discovery, distributed
-from ..attachments import ReportAssembler, attachment_record, merge
-from ..browser import browser_path, missing_browser_message, render_meta
 from .. import signals as gk_signals
+from ..archive.reader import record_at
+from ..attachments import attachment_record, unreadable_record
+from ..browser import browser_path, missing_browser_message, render_meta
+from ..encoding import UndecodableError
 from ..extract import decode_body
 from ..items import is_html_type, is_report, report_item
-from ..encoding import UndecodableError
-from ..runs import RunState
+from ..meta import IN_COLUMN, KIND, LINK_TEXT, REFERER_PAGE, SITE, WARC
+from ..report import Carrier, build_report, standalone
+from ..runs import RunState, run_state
 from ..sites import SiteConfigError, load_sites
-
+from ..workers import WorkerLimit, workers_of
 
 
 class CountySpider(scrapy.Spider):
     name = "county"
+    records_runs = True         # RunExtension keeps this crawl's run state (earlier captures, refresh mode)
+
+    @property
+    def run(self) -> RunState:
+        state = run_state(self.crawler)
+        if state is None:       # outside a crawl (`gikcrawl enqueue`), or RunExtension turned off
+            state = self.__dict__.setdefault("_own_run", RunState.from_settings(self.crawler.settings))
+        return state
 
     def __init__(self, site: str | None = None, start_urls: str | None = None, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -54,10 +65,9 @@ class CountySpider(scrapy.Spider):
         spider.screenshots = crawler.settings.getbool("WARC_SCREENSHOTS")
         if crawler.settings.get("REDIS_URL"):
             distributed.configure(crawler.settings)
-        spider.run = RunState.from_settings(crawler.settings)
         spider.rechecked = False
-        spider.assembler = ReportAssembler()
-        spider.refetched = set()
+        spider.documents = {}            # url → the task fetching and reading that document (once per crawl)
+        spider.emitted_documents = set()  # documents emitted as reports of their own
         crawler.signals.connect(spider.recheck_unlinked, signal=signals.spider_idle)
         if spider.start_override and len(spider.sites) != 1:
             raise SiteConfigError("-a start_urls=… needs exactly one site")
@@ -91,8 +101,7 @@ class CountySpider(scrapy.Spider):
                     self.run.skipped[site.key] += 1
                     self.crawler.stats.inc_value("gikcrawl/incremental/skipped_known")
                 return None
-        meta = {"site": site.key, "kind": kind, "referer_page": referer, "link_text": text,
-                "in_column": in_column}
+        meta = {SITE: site.key, KIND: kind, REFERER_PAGE: referer, LINK_TEXT: text, IN_COLUMN: in_column}
         if site.politeness.get("robotstxt_obey") is False:
             meta["dont_obey_robotstxt"] = True
         if "download_delay" in site.politeness or "concurrency" in site.politeness:
@@ -117,17 +126,6 @@ class CountySpider(scrapy.Spider):
     def recheck_unlinked(self):
         """Once the crawl is done: reports captured before that no list links any more are fetched once,
         so a page that is gone is reported as vanished (404/410) rather than silently dropped."""
-        awaited = [u for u in self.assembler.awaited() if u not in self.refetched]
-        if awaited:        # attachments a report page waits for whose request was dropped (e.g. as a duplicate)
-            self.refetched.update(awaited)
-            for url in awaited:
-                prev_site = next((s for s in self.sites.values() if s.allows(url)), None)
-                if prev_site is not None:
-                    req = self.request(url, prev_site, "attachment", recheck=True)
-                    if req is not None:
-                        self.crawler.engine.crawl(req.replace(dont_filter=True))
-            self.crawler.stats.inc_value("gikcrawl/attachments/refetched_awaited", len(awaited))
-            raise DontCloseSpider
         if self.rechecked:
             return
         self.rechecked = True
@@ -140,35 +138,115 @@ class CountySpider(scrapy.Spider):
             self.crawler.stats.set_value("gikcrawl/incremental/rechecked_unlinked", len(todo))
             raise DontCloseSpider
 
+    def failed(self, request, cause: str, failure) -> None:
+        self.crawler.stats.inc_value(f"gikcrawl/failures/{cause}")
+        self.logger.warning("fetch failed (%s: %s): %s [%s]", cause, failure.value, request.url, request.meta.get(KIND))
+        self.crawler.signals.send_catch_log(gk_signals.fetch_failed, request=request, failure=failure, spider=self)
+
     def on_error(self, failure):
         request = failure.request
-        cause = failure.type.__name__ if failure.type else "unknown"
-        self.crawler.stats.inc_value(f"gikcrawl/failures/{cause}")
-        self.logger.warning("fetch failed (%s: %s): %s [%s]", cause, failure.value, request.url,
-                            request.meta.get("kind"))
-        self.crawler.signals.send_catch_log(gk_signals.fetch_failed, request=request, failure=failure,
-                                            spider=self)
+        self.failed(request, failure.type.__name__ if failure.type else "unknown", failure)
         distributed.failed(self.crawler, request)
-        if request.meta.get("kind") == "attachment":
-            yield from self.emit(self.assembler.attachment(request.url, None, cause)[0])
+
+    # --- documents (attachments, and report links that answer with a file) ---------------------------
+
+    async def document(self, url: str, site, referer: str, text: str) -> Carrier | None:
+        """The carrier at url, fetched and read once per crawl however many pages link it (None: not fetched,
+        offsite or, in a `--refresh new` run, known and not captured again)."""
+        task = self.documents.get(url)
+        if task is None:
+            task = self.documents[url] = asyncio.ensure_future(self._fetch_document(url, site, referer, text))
+        return await task
+
+    async def _fetch_document(self, url: str, site, referer: str, text: str) -> Carrier | None:
+        req = self.request(url, site, "attachment", referer=referer, text=text)
+        if req is None:
+            return await self.archived_document(url, site, text)
+        try:
+            response = await self.crawler.engine.download_async(req)
+        except Exception as e:          # every cause is counted, logged and named in the report's warnings
+            self.failed(req, type(e).__name__, Failure(e))
+            return Carrier(url, None, type(e).__name__)
+        self.crawler.stats.inc_value("gikcrawl/pages/attachment")
+        if response.status >= 400:
+            self.crawler.stats.inc_value(f"gikcrawl/failures/http_{response.status}")
+            self.logger.warning("HTTP %s for %s [attachment]", response.status, response.url)
+            return Carrier(url, None, f"HTTP {response.status}")
+        return Carrier(url, await self.read_document(response, site, text))
+
+    async def archived_document(self, url: str, site, text: str) -> Carrier | None:
+        """A known attachment a `--refresh new` run does not fetch again: read from its earlier capture, so
+        the report's record is the one replay gives (NOTES.md: the second live/replay disagreement)."""
+        prev = self.run.previous.get(url)
+        if prev is None or not prev.warc_file or prev.warc_offset is None:
+            return None
+        try:
+            rec, body = record_at(self.run.archive_dir / prev.warc_file, prev.warc_offset)
+        except Exception as e:          # a damaged earlier capture: the report says so
+            return Carrier(url, None, f"earlier capture unreadable ({type(e).__name__})")
+        headers = rec.http_headers
+        ctype = headers.get_header("Content-Type") if headers else None
+        disposition = headers.get_header("Content-Disposition") if headers else None
+        warc = {"file": prev.warc_file, "offset": prev.warc_offset, "record_id": prev.record_id, "date": prev.date,
+                "payload_digest": prev.digest}
+        return Carrier(url, await self.document_record(body, url, site, ctype, disposition, warc, text))
+
+    async def read_document(self, response, site, text: str = "") -> dict:
+        return await self.document_record(response.body, response.url, site,
+                                          response.headers.get(b"Content-Type") or b"",
+                                          response.headers.get(b"Content-Disposition") or b"",
+                                          response.meta.get(WARC), text or response.meta.get(LINK_TEXT) or "")
+
+    async def document_record(self, body: bytes, url: str, site, content_type, disposition, warc, text) -> dict:
+        """The document's record, extracted and parsed in a worker process; past a limit, or on an
+        extractor bug, a record saying why it was not read (the raw bytes are archived)."""
+        stats = self.crawler.stats
+        stats.inc_value("gikcrawl/attachments")
+        settings = self.crawler.settings
+        args = dict(url=url, site_key=site.key, content_type=content_type, warc=warc, disposition=disposition,
+                    link_text=text)
+        try:
+            return await workers_of(self.crawler).run(
+                attachment_record, body, **args, max_pages=settings.getint("ATTACHMENT_MAX_PAGES"),
+                timeout=settings.getfloat("GIKCRAWL_WORKER_TIMEOUT"))
+        except WorkerLimit as e:
+            self.logger.warning("attachment not read: %s: %s", url, e)
+            return unreadable_record(f"not read: {e}", **args)
+        except Exception as e:           # an extractor bug: the report still comes out, saying so
+            stats.inc_value("gikcrawl/failures/attachment_extraction")
+            self.logger.error("cannot extract %s: %s: %s", url, type(e).__name__, e)
+            return unreadable_record(f"not read: {type(e).__name__}: {e}", **args)
+
+    async def standalone_documents(self, links, site, referer: str):
+        """Documents linked from a list (or from a page that is not a report): reports of their own when
+        they read as reports; each emitted once."""
+        links = [link for link in links if link.url not in self.emitted_documents]
+        carriers = await asyncio.gather(*(self.document(link.url, site, referer, link.text) for link in links))
+        for link, carrier in zip(links, carriers):
+            if carrier is not None and standalone(carrier, link.text) and link.url not in self.emitted_documents:
+                self.emitted_documents.add(link.url)
+                yield self.emit(build_report(None, [carrier]))
 
     # --- callbacks -----------------------------------------------------------------------------------
 
-    def parse_page(self, response):
-        site = self.sites[response.meta["site"]]
-        kind = response.meta["kind"]
+    async def parse_page(self, response):
+        site = self.sites[response.meta[SITE]]
+        kind = response.meta[KIND]
         stats = self.crawler.stats
         stats.inc_value(f"gikcrawl/pages/{kind}")
         if response.status >= 400:
             stats.inc_value(f"gikcrawl/failures/http_{response.status}")
             self.logger.warning("HTTP %s for %s [%s]", response.status, response.url, kind)
-            if kind == "attachment":
-                yield from self.emit(self.assembler.attachment(response.url, None, f"HTTP {response.status}")[0])
             return
         content_type = response.headers.get(b"Content-Type") or b""
         disposition = response.headers.get(b"Content-Disposition") or b""
         if kind == "attachment" or not is_html_type(content_type) or b"attachment" in disposition.lower():
-            yield from self.handle_attachment(response, site, content_type, disposition)
+            # a report link that answered with a file (or a known attachment rechecked): a report of its own
+            carrier = Carrier(response.url, await self.read_document(response, site))
+            self.documents.setdefault(response.url, _done(carrier))
+            if standalone(carrier, response.meta.get(LINK_TEXT) or "") and response.url not in self.emitted_documents:
+                self.emitted_documents.add(response.url)
+                yield self.emit(build_report(None, [carrier]))
             return
         try:
             text = decode_body(response.body, content_type, site.encoding)
@@ -177,73 +255,63 @@ class CountySpider(scrapy.Spider):
             self.logger.warning("cannot decode %s: %s", response.url, e)
             return
         sel = Selector(text=text)
-        if kind == "report":
-            yield from self.handle_report(response, site, text, sel, content_type)
-        else:
-            yield from self.follow_lists(response, site, text, sel)
-
-    def handle_report(self, response, site, text, sel, content_type):
-        stats = self.crawler.stats
-        record = report_item(text, url=response.url, site_key=site.key, site=site, content_type=content_type,
-                             warc=response.meta.get("warc"))
-        wanted = []
-        for link in discovery.attachment_links(sel, response.url, site):
-            if link.url in self.assembler.requested or link.url in self.assembler.done:
-                wanted.append(link.url)
-                continue
-            req = self.request(link.url, site, "attachment", referer=response.url, text=link.text)
-            if req is not None:
-                self.assembler.requested.add(link.url)
-                wanted.append(link.url)
-                yield req
+        if kind != "report":
+            async for out in self.follow_lists(response, site, text, sel):
+                yield out
+            return
+        record = await self.report_record(response, site, text, content_type)
+        links = discovery.attachment_links(sel, response.url, site)
         if not is_report(record):
             if len(discovery.report_links(sel, response.url, site)) >= 2:   # a year sub-column, not a report
-                yield from self.follow_lists(response, site, text, sel)
+                async for out in self.follow_lists(response, site, text, sel):
+                    yield out
             else:
                 stats.inc_value("gikcrawl/reports/not_a_report")
                 self.logger.info("not a report: %s", response.url)
+            async for out in self.standalone_documents(links, site, response.url):
+                yield out
             return
-        yield from self.emit(self.assembler.page(response.url, record, wanted))
+        carriers = await asyncio.gather(*(self.document(link.url, site, response.url, link.text) for link in links))
+        yield self.emit(build_report(record, [c for c in carriers if c is not None]))
 
-    def handle_attachment(self, response, site, content_type, disposition):
-        """An attachment, or a report link that answered with a file: parsed, then merged into the report
-        page that linked it, or a report of its own when a list linked it."""
-        stats = self.crawler.stats
-        stats.inc_value("gikcrawl/attachments")
+    async def report_record(self, response, site, text: str, content_type) -> dict:
+        """The page's record; a large page is parsed in a worker process (a 60 MB page parses for ~30 s)."""
+        args = dict(url=response.url, site_key=site.key, site=site, content_type=content_type,
+                    warc=response.meta.get(WARC))
+        if len(text) <= self.crawler.settings.getint("GIKCRAWL_INLINE_PAGE_SIZE"):
+            return report_item(text, **args)
         try:
-            record = attachment_record(response.body, url=response.url, site_key=site.key,
-                                       content_type=content_type, warc=response.meta.get("warc"),
-                                       disposition=disposition, link_text=response.meta.get("link_text") or "",
-                                       max_pages=self.crawler.settings.getint("ATTACHMENT_MAX_PAGES", 200))
-        except Exception as e:           # an extractor bug must not keep the report page waiting forever
-            stats.inc_value("gikcrawl/failures/attachment_extraction")
-            self.logger.error("cannot extract %s: %s: %s", response.url, type(e).__name__, e)
-            yield from self.emit(self.assembler.attachment(response.url, None, f"{type(e).__name__}: {e}")[0])
-            return
-        ready, waited = self.assembler.attachment(response.url, record)
-        yield from self.emit(ready)
-        if not waited and (is_report(record) or discovery.is_report_title(response.meta.get("link_text") or "")):
-            yield from self.emit([merge(None, [record])])        # a report published only as a file
+            return await workers_of(self.crawler).run(report_item, text, **args)
+        except WorkerLimit as e:
+            self.crawler.stats.inc_value("gikcrawl/failures/page_parse_limit")
+            self.logger.warning("report page not parsed: %s: %s", response.url, e)
+            record = unreadable_record(str(e), url=response.url, site_key=site.key, content_type=content_type,
+                                       warc=response.meta.get(WARC), link_text=response.meta.get(LINK_TEXT) or "")
+            record["warnings"] = [f"report page not parsed: {e}"]
+            record.pop("carrier", None)
+            return record
 
-    def emit(self, records):
+    def emit(self, record: dict) -> dict:
         stats = self.crawler.stats
-        for record in records:
-            stats.inc_value("gikcrawl/reports/parsed")
-            stats.inc_value(f"gikcrawl/reports/format/{record['format']}")
-            if any(not c["ok"] for c in record["checks"]):
-                stats.inc_value("gikcrawl/reports/checks_failed")
-            yield record
+        stats.inc_value("gikcrawl/reports/parsed")
+        stats.inc_value(f"gikcrawl/reports/format/{record['format']}")
+        if any(not c["ok"] for c in record["checks"]):
+            stats.inc_value("gikcrawl/reports/checks_failed")
+        return record
 
-    def follow_lists(self, response, site, text, sel):
+    async def follow_lists(self, response, site, text, sel):
         base = response.url
         reports = discovery.report_links(sel, base, site)
         # a 公开年报 column: reached as one, named like one, or listing reports; only there are pagers and
         # sub-columns followed (elsewhere they would lead through the whole site)
-        in_column = (response.meta.get("in_column") or bool(discovery.COLUMN_SLUG.search(base))
+        in_column = (response.meta.get(IN_COLUMN) or bool(discovery.COLUMN_SLUG.search(base))
                      or len(reports) >= 2)
+        documents = []
         for link in reports:
-            kind = "attachment" if discovery.is_attachment_url(link.url) else "report"
-            req = self.request(link.url, site, kind, referer=base, text=link.text)
+            if discovery.is_attachment_url(link.url):
+                documents.append(link)
+                continue
+            req = self.request(link.url, site, "report", referer=base, text=link.text)
             if req is not None:
                 yield req
         for link in discovery.column_links(sel, base, site):
@@ -256,10 +324,13 @@ class CountySpider(scrapy.Spider):
                 if req is not None:
                     yield req
             if site.page_template:
-                yield from self.template_pages(response, site)
+                for req in self.template_pages(response, site):
+                    yield req
         proxy = discovery.dataproxy(text, base)
         if proxy is not None:
             yield self.dataproxy_request(proxy, site, base, 1)
+        async for out in self.standalone_documents(documents, site, base):
+            yield out
 
     def template_pages(self, response, site):
         """index_{n}.html pages: the next one is asked for as long as pages answer with report links."""
@@ -280,7 +351,7 @@ class CountySpider(scrapy.Spider):
         return req
 
     def parse_dataproxy(self, response):
-        site = self.sites[response.meta["site"]]
+        site = self.sites[response.meta[SITE]]
         self.crawler.stats.inc_value("gikcrawl/pages/dataproxy")
         if response.status >= 400:
             self.crawler.stats.inc_value(f"gikcrawl/failures/http_{response.status}")
@@ -297,3 +368,9 @@ class CountySpider(scrapy.Spider):
             req = self.dataproxy_request(response.meta["dataproxy"], site, response.url, end + 1)
             if req is not None:
                 yield req
+
+
+def _done(carrier: Carrier) -> asyncio.Future:
+    future = asyncio.get_running_loop().create_future()
+    future.set_result(carrier)
+    return future

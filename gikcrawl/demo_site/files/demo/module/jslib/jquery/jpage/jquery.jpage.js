@@ -1,0 +1,1 @@
+/* jpage: POSTs params to proxyUrl */
