@@ -65,7 +65,7 @@ def _norm(url: str) -> str:
 
 def judge(probe: SiteProbe, key: str | None = None) -> Verdict:
     key = key or site_key(probe.home)
-    tried = [f"{v.kind:9} {v.status if v.status is not None else '---'} {v.url}  [{v.via}] {v.note}".rstrip()
+    tried = [f"{v.kind:9} d{v.depth} {v.status if v.status is not None else '---'} {v.url}  [{v.via}] {v.note}".rstrip()
              for v in probe.visits]
     v = Verdict(probe.home, "ok", key, None, tried=tried, requests=probe.requests)
     gov = probe.government.name if probe.government else None

@@ -120,6 +120,18 @@ def script_built(html: str) -> bool:
         re.search(r"<script[^>]+src=[\"'][^\"']*(?:list|column|data)[^\"']*\.js", html, re.IGNORECASE))
 
 
+_JS_REDIRECT = re.compile(r"""(?:window\.|document\.|top\.|self\.)?location(?:\.href)?\s*=\s*["']([^"']+)["']|"""
+                          r"""location\.(?:replace|assign)\(\s*["']([^"']+)["']\s*\)""")
+
+
+def shell_targets(sel: Selector, html: str) -> list[str]:
+    """Where a homepage that is only a shell sends the browser: a script redirect (pages of a few hundred
+    bytes holding only `location.href = "…"`), frames and iframes. Meta refreshes are followed by Scrapy."""
+    out = [m.group(1) or m.group(2) for m in _JS_REDIRECT.finditer(html) if len(html) < 4096]
+    out += sel.xpath("//frame/@src | //iframe/@src").getall()
+    return [u.strip() for u in out if u.strip() and not u.strip().startswith(("javascript:", "about:"))]
+
+
 _GOV_TAIL = re.compile(r"(?:人民政府(?:办公室|门户网站|网站)?|政府(?:门户)?网站?|门户网站)$")
 _TITLE_SPLIT = re.compile(r"\s*[_|｜\-—–·]+\s*")
 _HOST_ORG = re.compile(r"主办(?:单位)?\s*[:：]\s*([^\s　<|｜，,]{3,40})")

@@ -77,6 +77,7 @@ class SiteProbe:
     government: rules.Government | None = None
     site_code: str | None = None
     hosts: set = field(default_factory=set)            # hosts of the portal, columns and reports
+    home_final: str = ""                               # the homepage after redirects
     budget_hit: bool = False
     failure: str | None = None                         # the homepage could not be read
 
@@ -114,6 +115,7 @@ class ProbeSpider(scrapy.Spider):
         spider.max_depth = s.getint("PROBE_MAX_DEPTH")
         spider.sample_reports = s.getint("PROBE_SAMPLE_REPORTS")
         spider.browser = Path(browser_path(s)).exists()
+        spider.order = s.get("PROBE_ORDER")
         return spider
 
     # --- the per-site frontier ------------------------------------------------------------------------
@@ -124,6 +126,8 @@ class ProbeSpider(scrapy.Spider):
         if key in probe.seen:
             return
         score = _SCORE.get(kind, 0) if score is None else score
+        if self.order == "breadth" and kind in ("nav", "column"):
+            score = 0                        # the baseline of bench/onboarding.py: shallowest first, in page order
         heapq.heappush(probe.frontier, (-score, depth, next(self._seq), url, kind, via, trail, extra))
 
     def pump(self, probe: SiteProbe):
@@ -143,7 +147,7 @@ class ProbeSpider(scrapy.Spider):
             probe.seen.add(key)
             probe.requests += 1
             probe.inflight += 1
-            meta = {"probe": probe.home, "kind": kind, "depth": depth, "via": via, "trail": trail, **extra}
+            meta = {"probe": probe.home, "kind": kind, "probe_depth": depth, "via": via, "trail": trail, **extra}
             if kind == "dataproxy":
                 proxy = extra["proxy"]
                 q = urlencode({"startrecord": 1, "endrecord": proxy.perpage, "perpage": proxy.perpage})
@@ -171,7 +175,7 @@ class ProbeSpider(scrapy.Spider):
             note = str(failure.value) or "ignored"         # RobotsTxtMiddleware: "Forbidden by robots.txt"
         else:
             note = f"{failure.type.__name__}: {failure.value}"
-        probe.visits.append(Visit(failure.request.url, meta["kind"], meta["depth"], meta["via"], None, note))
+        probe.visits.append(Visit(failure.request.url, meta["kind"], meta["probe_depth"], meta["via"], None, note))
         if meta["kind"] == "home":
             probe.failure = note
         if meta["kind"] == "report":
@@ -182,7 +186,7 @@ class ProbeSpider(scrapy.Spider):
         meta = response.meta
         probe = self.probes[meta["probe"]]
         probe.inflight -= 1
-        visit = Visit(response.url, meta["kind"], meta["depth"], meta["via"], response.status)
+        visit = Visit(response.url, meta["kind"], meta["probe_depth"], meta["via"], response.status)
         probe.visits.append(visit)
         redirected = meta.get("redirect_urls")
         if redirected:
@@ -222,8 +226,15 @@ class ProbeSpider(scrapy.Spider):
             return
         sel = Selector(text=text)
         if kind == "home":
-            probe.government = rules.government_name(sel)
+            gov = rules.government_name(sel)
+            if probe.government is None or gov.name:
+                probe.government = gov
             probe.hosts.add(rules.host_key(response.url))
+            probe.home_final = response.url
+            for target in rules.shell_targets(sel, text):      # a redirect shell or a frameset
+                url = response.urljoin(target)
+                if rules.same_government(probe.home_final, url, ""):
+                    self.push(probe, url, "home", visit.depth, "(shell target)", response.meta["trail"])
             visit.note += f"government: {probe.government.name} (from the {probe.government.source})"
         from .regions import site_code_prefix
         probe.site_code = probe.site_code or site_code_prefix(" ".join(sel.xpath("//body//text()").getall()))
@@ -249,7 +260,7 @@ class ProbeSpider(scrapy.Spider):
             if not url.startswith(("http://", "https://")):
                 continue
             other_host = rules.host_key(url) != rules.host_key(response.url)
-            if other_host and not rules.same_government(probe.home, url, link.text):
+            if other_host and not rules.same_government(probe.home_final or probe.home, url, link.text):
                 continue
             step = trail + (link.text,)
             if rules.is_column_candidate(link.text, url) and depth + 1 <= self.max_depth:
@@ -259,6 +270,8 @@ class ProbeSpider(scrapy.Spider):
                     columns += 1
                 continue
             score = rules.portal_score(link.text, url)
+            if self.order == "breadth" and not discovery.is_attachment_url(url):
+                score = score or 1               # the baseline follows every link of the site
             if score and depth + 1 < self.max_depth:
                 self.push(probe, url, "nav", depth + 1, link.text, step, score=score - 2 * other_host)
                 followed += 1
