@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gikcrawl.fixtures.replica import ReplicaServer, build_homepage, build_site  # noqa: E402
+from gikcrawl.fixtures.replica import ReplicaServer, build_homepage, build_site
 
 STYLES = ("trs", "hanweb", "jiyue")
 GOVERNMENTS = (("瓜州县人民政府", "6209220001"), ("林西县人民政府", "1504240001"), ("衡南县人民政府", "4304220001"))

@@ -8,12 +8,11 @@ import sys
 
 import pytest
 import yaml
+from conftest import ROOT
+from crawl_helpers import FAST, crawl
 
 from gikcrawl.fixtures.replica import Page, ReplicaServer, build_homepage, build_site
 from gikcrawl.sites import load_sites
-
-from conftest import ROOT
-from crawl_helpers import FAST, crawl
 
 STYLES = ("trs", "hanweb", "jiyue")
 
@@ -24,7 +23,7 @@ def probe(tmp_path, *args, homes=(), config=None):
     cmd = [sys.executable, "-m", "gikcrawl.cli", "sites", "probe", "--from-file", str(listing),
            "--report", str(tmp_path / "report.json"), "--config", str(config or tmp_path / "none.yaml"),
            *FAST, *args]
-    run = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    run = subprocess.run(cmd, check=False, cwd=ROOT, capture_output=True, text=True, timeout=300)
     report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8")) if (
         tmp_path / "report.json").exists() else []
     return run, {r["homepage"]: r for r in report}
@@ -128,7 +127,7 @@ def test_diff_against_existing_entry(deep_sites, tmp_path):
         "name": "old entry", "start_urls": [server.url(site, "col/col999/index.html")],
         "allowed_domains": [f"127.0.0.1:{server.port}"]}}}, allow_unicode=True), encoding="utf-8")
     out = tmp_path / "probed.yaml"
-    run, report = probe(tmp_path, "-o", str(out), homes=[server.url(site, "index.html")], config=config)
+    run, _ = probe(tmp_path, "-o", str(out), homes=[server.url(site, "index.html")], config=config)
     assert run.returncode == 0, run.stderr
     assert "existing entry 'beiling': differs:" in run.stdout
     assert f"-  - {server.url(site, 'col/col999/index.html')}" in run.stdout
@@ -140,5 +139,26 @@ def test_bad_input_is_refused(tmp_path):
     listing = tmp_path / "homes.txt"
     listing.write_text("www.example.gov.cn\n", encoding="utf-8")
     run = subprocess.run([sys.executable, "-m", "gikcrawl.cli", "sites", "probe", "--from-file", str(listing)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+                         check=False, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert run.returncode == 2 and "not an http(s) URL: www.example.gov.cn" in run.stderr
+
+
+def test_script_built_list_confirmed_in_browser(tmp_path):
+    """A column whose list a script writes: the probe sees no report link in the HTML, renders the column in
+    the browser, finds them there and writes render: lists; the crawl with that entry finds every report."""
+    from gikcrawl.fixtures.jsreplica import build_js_site
+    site = build_js_site("inline", key="jsgov", n_reports=4)
+    site.pages["/jsgov/index.html"] = Page(200, {"Content-Type": "text/html; charset=utf-8"}, (
+        '<html><head><meta charset="utf-8"><title>示例县人民政府</title></head><body><ul class="nav">'
+        '<li><a href="/jsgov/index.html">首页</a></li><li><a href="/jsgov/gknb/index.html">政府信息公开年报</a></li>'
+        "</ul></body></html>").encode())
+    with ReplicaServer(site) as server:
+        home = server.url(site, "/jsgov/index.html")
+        out = tmp_path / "probed.yaml"
+        run, report = probe(tmp_path, "-o", str(out), homes=[home])
+        assert run.returncode == 0, run.stdout + run.stderr
+        verdict = report[home]
+        assert verdict["entry"]["render"] == "lists"
+        assert any(line.startswith("render") and "/jsgov/gknb/index.html" in line for line in verdict["tried"])
+        items, _ = crawl(tmp_path, out, "all")
+        assert {i["source"]["url"] for i in items} == {server.url(site, p) for p in site.reports}

@@ -49,7 +49,8 @@ def site_key(homepage: str) -> str:
     the homepage is below the host's root (several sites on one host)."""
     parts = urlsplit(homepage)
     host = (parts.hostname or "site").lower()
-    labels = [x for x in host.split(".") if x not in ("www", "gov", "cn", "com", "org", "net")]
+    labels = [x for x in host.split(".") if x not in ("www", "gov", "cn", "com", "org", "net", "xxgk", "zwgk",
+                                                        "zfxxgk", "gk", "portal")]
     key = labels[0] if labels and not re.fullmatch(r"[\d.]+", host) else host.replace(".", "-")
     if parts.port:
         key += f"-{parts.port}"
@@ -113,7 +114,7 @@ def judge(probe: SiteProbe, key: str | None = None) -> Verdict:
             v.lines.append(f"  {len(names)} sub-columns: {', '.join(names[:8])}{' …' if len(names) > 8 else ''}"
                            f" ({len([s for s in subs if s.fetched])} opened)")
         v.lines.append(f"  pager: {col.pager or 'none (one page)'}; encoding: {_encoding(col)}"
-                       + (f"; list rendered in the browser" if col.render == "lists" else ""))
+                       + ("; list rendered in the browser" if col.render == "lists" else ""))
         for link in (col.reports + [r for s in subs for r in s.reports])[:3]:
             v.lines.append(f"  report link: {link.text} <{link.url}>")
     other = [h for h in hosts if h != rules.host_key(probe.home)]
@@ -150,15 +151,28 @@ def _encoding(col) -> str:
 # --- writing -------------------------------------------------------------------------------------------
 
 def existing_entry(config, homepage: str, entry: dict) -> str | None:
-    """The key of an entry in the sites config that covers this site (its domains allow the homepage or the
-    column found)."""
+    """The key of the entry in the sites config for this site: one whose start URLs are on the host of the
+    homepage or of a column found, sharing the longest path prefix with them (several sites may share a host,
+    e.g. a province platform's /<county>/ paths; a homepage below the root must share its first segment)."""
     if config is None:
         return None
-    urls = [homepage] + list(entry.get("start_urls", []))
+    ours = [homepage] + list(entry.get("start_urls", []))
+
+    def segments(url):
+        return [x for x in urlsplit(url).path.split("/")[:-1] if x]
+    best, best_score = None, -1
     for key, site in config.sites.items():
-        if any(site.allows(u) for u in urls) and key not in ("demo",):
-            return key
-    return None
+        for start in site.start_urls:
+            for url in ours:
+                if rules.host_key(start) != rules.host_key(url):
+                    continue
+                a, b = segments(start), segments(url)
+                common = next((n for n, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+                if segments(homepage) and not common:
+                    continue
+                if common > best_score:
+                    best, best_score = key, common
+    return best
 
 
 def entry_dict(site) -> dict:

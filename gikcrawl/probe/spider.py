@@ -13,6 +13,7 @@ import heapq
 import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 from urllib.parse import urlencode
 
 import scrapy
@@ -88,7 +89,7 @@ class SiteProbe:
 
 class ProbeSpider(scrapy.Spider):
     name = "probe"
-    custom_settings = {
+    custom_settings: ClassVar[dict] = {
         # a probe looks, it does not collect: no archive, catalog, run bookkeeping or shared frontier
         "ITEM_PIPELINES": {},
         "EXTENSIONS": {"scrapy.extensions.telnet.TelnetConsole": None},
