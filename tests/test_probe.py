@@ -76,8 +76,11 @@ def test_portal_on_another_host(tmp_path):
         www = build_homepage("www", "瓜州县人民政府", xxgk.url(portal, "zfxxgk/index.html"), "6209220001")
         with ReplicaServer(www) as home:
             out = tmp_path / "probed.yaml"
-            run, report = probe(tmp_path, "-o", str(out), homes=[home.url(www)])
+            # the same site listed twice (the homepage and its directory URL): one entry
+            run, report = probe(tmp_path, "-o", str(out), homes=[home.url(www), home.url(www, "/www/")])
             assert run.returncode == 0, run.stdout + run.stderr
+            assert report[home.url(www, "/www/")]["status"] == "duplicate"
+            assert len(load_sites(out).sites) == 1
             entry = report[home.url(www)]["entry"]
             assert entry["start_urls"] == [xxgk.url(portal, portal.start_path)]
             assert entry["allowed_domains"][0] == f"127.0.0.1:{home.port}"

@@ -144,3 +144,28 @@ def test_existing_entry_is_the_same_site(tmp_path):
     assert existing_entry(config, "http://127.0.0.1:9001/a/index.html", {"start_urls": []}) is None
     assert existing_entry(config, "http://www.weixi.gov.cn/", {
         "start_urls": ["http://weixi.diqing.gov.cn/zfxxgk_weixi/gknb/bmxxgknb/"]}) == "weixi"
+
+
+def test_image_buttons_are_navigation():
+    html = ('<a href="/zfxxgk/"><img src="b.png" alt="政府信息公开"></a><map><area href="/zwgk/" alt="政务公开"></map>'
+            '<a href="/x/" title="政府信息公开年报">年报</a>')
+    links = {x.url: x.text for x in rules.nav_links(Selector(text=html), "http://www.x.gov.cn/")}
+    assert links == {"http://www.x.gov.cn/zfxxgk/": "政府信息公开", "http://www.x.gov.cn/zwgk/": "政务公开",
+                     "http://www.x.gov.cn/x/": "政府信息公开年报"}
+
+
+def test_column_on_another_domain_must_name_the_government():
+    from gikcrawl.discovery import Link
+    home = "http://www.weixi.gov.cn/"
+
+    def probe_with(titles):
+        p = SiteProbe(home, home_final=home, government=rules.Government("维西傈僳族自治县人民政府", "title"))
+        url = "http://weixi.diqing.gov.cn/zfxxgk_weixi/gknb/"
+        p.columns[url] = Column(url, "政府信息公开年报", 2, ("政府信息公开", "政府信息公开年报"), fetched=True,
+                                status=200, confirmed_by=url, reports=[Link(url + "t1.html", t) for t in titles])
+        return judge(p)
+    v = probe_with(["维西傈僳族自治县财政局2022年政府信息公开工作年度报告"])
+    assert v.status == "ok" and v.entry["region"]["code"] == "533423"
+    assert v.entry["allowed_domains"] == ["www.weixi.gov.cn", "weixi.diqing.gov.cn"]
+    v = probe_with(["德钦县财政局2022年政府信息公开工作年度报告"])
+    assert v.status == "ambiguous" and v.entry is None and "may be another government's" in v.lines[-1]

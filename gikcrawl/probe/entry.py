@@ -3,8 +3,10 @@
 Verdicts: ``ok`` (a 公开年报 column confirmed by report links on it, its sub-columns or its dataproxy: an
 entry is written); ``no_column`` (no column within the budget and depth); ``no_reports`` (a column found
 that lists no report, even rendered); ``needs_render`` (the list is built by script and no browser could
-confirm it); ``inconclusive`` (the budget ran out before a column found could be confirmed); ``failed``
-(the homepage could not be read). Only ``ok`` gives an entry; every verdict lists the pages tried.
+confirm it); ``inconclusive`` (the budget ran out before a column found could be confirmed); ``ambiguous``
+(a column on another registered domain whose reports do not name this government); ``failed`` (the
+homepage could not be read). Only ``ok`` gives an entry; every verdict lists the pages tried. (The command
+adds ``duplicate``: a homepage whose columns another homepage of the same run already gave.)
 """
 from __future__ import annotations
 
@@ -102,8 +104,21 @@ def judge(probe: SiteProbe, key: str | None = None) -> Verdict:
     region, warning = regions.lookup(gov or "", probe.site_code)
     if warning:
         v.warnings.append(f"region: {warning}")
-    hosts = sorted(probe.hosts | {rules.host_key(c.url) for c in starts}, key=lambda h: (h != rules.host_key(
-        probe.home), h))
+    foreign = [c for c in starts if rules.registered(rules.host_key(c.url).split(":")[0])
+               != rules.registered(rules.host_key(probe.home_final or probe.home).split(":")[0])]
+    short = region.name if region else re.sub(r"(?:人民)?政府(?:办公室)?$", "", gov or "")
+    for col in foreign:        # another government's domain: its reports must name this one
+        titles = [x.text for x in col.reports] + [x.text for s in probe.columns.values() if s.parent == col.url
+                                                  for x in s.reports]
+        if not short or not any(short in t for t in titles):
+            v.status = "ambiguous"
+            v.lines.append(f"column {col.url} is on another domain and none of its {len(titles)} report links "
+                           f"names {short or 'the government (unknown)'}: it may be another government's")
+    if v.status == "ambiguous":
+        return v
+    home_host = rules.host_key(probe.home_final or probe.home)
+    hosts = sorted(probe.hosts | {home_host} | {rules.host_key(c.url) for c in starts},
+                   key=lambda h: (h != home_host, h))
     family = rules.cms_family(probe.markers)
     for col in starts:
         subs = [c for c in probe.columns.values() if c.parent == col.url]
@@ -117,7 +132,7 @@ def judge(probe: SiteProbe, key: str | None = None) -> Verdict:
                        + ("; list rendered in the browser" if col.render == "lists" else ""))
         for link in (col.reports + [r for s in subs for r in s.reports])[:3]:
             v.lines.append(f"  report link: {link.text} <{link.url}>")
-    other = [h for h in hosts if h != rules.host_key(probe.home)]
+    other = [h for h in hosts if h != home_host]
     if other:
         v.lines.append(f"portal on another host of the same government: {', '.join(other)}")
     v.lines.append(f"CMS family: {family}" + (f" ({'; '.join(sorted(probe.markers[family]))})"

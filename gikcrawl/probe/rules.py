@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from parsel import Selector
@@ -47,6 +48,23 @@ _CMS_MARKERS = {
               ("gkmlpt", re.compile(r"/gkmlpt/")),
               ("/art/Y/M/D/N.shtml details", re.compile(r"/art/\d{4}/\d{1,2}/\d{1,2}/\d+\.shtml"))),
 }
+
+
+def nav_links(sel: Selector, base: str) -> list[discovery.Link]:
+    """Every link of a page with its best label: text, else title, else the alt of its image (homepage
+    navigation is often image buttons), image-map areas included."""
+    from urllib.parse import urljoin
+    out = []
+    for a in sel.xpath("//a[@href] | //area[@href]"):
+        href = (a.attrib.get("href") or "").strip()
+        if not href or href.startswith(("javascript:", "mailto:", "#", "tel:")):
+            continue
+        text = " ".join(" ".join(a.xpath(".//text()").getall()).split())
+        title = (a.attrib.get("title") or "").strip()
+        alt = " ".join(a.xpath(".//img/@alt | @alt").getall()).strip()
+        label = text if len(text) >= len(title) else title
+        out.append(discovery.Link(urljoin(base, href).split("#")[0], label or alt))
+    return out
 
 
 def portal_score(text: str, url: str) -> int:
@@ -164,10 +182,16 @@ def host_key(url: str) -> str:
     return f"{host}:{parts.port}" if parts.port else host
 
 
-def _registered(host: str) -> str:
-    import tldextract
-    ext = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)(host)
+def registered(host: str) -> str:
+    """The registered domain (weixi.gov.cn for xxgk.weixi.gov.cn; an IP address stays itself)."""
+    ext = _extractor()(host)
     return ".".join(p for p in (ext.domain, ext.suffix) if p) or host
+
+
+@lru_cache(maxsize=1)
+def _extractor():
+    import tldextract
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)     # the bundled list: no download
 
 
 def same_government(home: str, url: str, text: str) -> bool:
@@ -175,6 +199,6 @@ def same_government(home: str, url: str, text: str) -> bool:
     (www.x.gov.cn → xxgk.x.gov.cn; another port of the same address), or a portal-named link to a gov.cn host
     (a county portal hosted on the city's platform)."""
     a, b = (urlsplit(home).hostname or "").lower(), (urlsplit(url).hostname or "").lower()
-    if a == b or _registered(a) == _registered(b):
+    if a == b or registered(a) == registered(b):
         return True
     return b.endswith(".gov.cn") and portal_score(text, url) >= 40

@@ -48,15 +48,21 @@ def probe(homepages: list[str], *, output: str | None, config: str | None, overr
     existing = load_sites(config) if Path(config).exists() else None
     crawler = _crawl(ProbeSpider, overrides, homepages=homepages)
     verdicts = [judge(crawler.spider.probes[h], key) for h in homepages]
-    entries, keys = {}, set()
+    robots = crawler.stats.get_value("robotstxt/request_count", 0)
+    entries, keys, columns = {}, set(), {}
     for v in verdicts:
         print(f"== {v.homepage}: {v.status.upper()} ({v.requests} requests)", file=out)
         for line in v.lines + [f"warning: {w}" for w in v.warnings]:
             print(f"   {line}", file=out)
-        if not v.ok or v.status != "ok":
+        if not v.ok:
             print("   pages tried:", file=out)
             for line in v.tried:
                 print(f"     {line}", file=out)
+            continue
+        same = columns.get(tuple(v.entry["start_urls"]))
+        if same:                         # two homepages of one site (www. and bare host, an old domain)
+            v.status = "duplicate"
+            print(f"   same columns as {same}: no second entry", file=out)
             continue
         old_key = existing_entry(existing, v.homepage, v.entry)
         if old_key:
@@ -65,9 +71,11 @@ def probe(homepages: list[str], *, output: str | None, config: str | None, overr
             print(f"   existing entry {old_key!r}: " + ("unchanged" if not change else "differs:"), file=out)
             if change:
                 print("   " + change.replace("\n", "\n   ").rstrip(), file=out)
-        while v.key in keys:
-            v.key += "-2"
+        base, n = v.key, 2
+        while v.key in keys or (not old_key and existing and v.key in existing.sites):
+            v.key, n = f"{base}-{n}", n + 1           # never replace another site's entry
         keys.add(v.key)
+        columns[tuple(v.entry["start_urls"])] = v.key
         entries[v.key] = v.entry
     if output and entries:
         try:
@@ -83,7 +91,8 @@ def probe(homepages: list[str], *, output: str | None, config: str | None, overr
     if report:
         Path(report).write_text(json.dumps([v.as_dict() for v in verdicts], ensure_ascii=False, indent=1),
                                 encoding="utf-8")
-    ok = sum(v.ok for v in verdicts)
-    print(f"{ok}/{len(verdicts)} homepages onboarded; {sum(v.requests for v in verdicts)} requests "
-          f"({sum(v.requests for v in verdicts) / max(1, len(verdicts)):.1f} per site)", file=out)
+    ok = sum(v.status in ("ok", "duplicate") for v in verdicts)
+    total = sum(v.requests for v in verdicts)
+    print(f"{ok}/{len(verdicts)} homepages onboarded; {total} requests ({total / max(1, len(verdicts)):.1f} per "
+          f"site) and {robots} robots.txt", file=out)
     return 0 if ok == len(verdicts) else 1

@@ -256,7 +256,7 @@ class ProbeSpider(scrapy.Spider):
     def read_nav(self, probe, response, sel, visit) -> None:
         depth, trail = visit.depth, response.meta["trail"]
         followed = columns = 0
-        for link in discovery.select_links(sel, response.url, "//a[@href]"):
+        for link in rules.nav_links(sel, response.url):
             url = link.url
             if not url.startswith(("http://", "https://")):
                 continue
