@@ -165,3 +165,22 @@ def test_script_built_list_confirmed_in_browser(tmp_path):
         assert any(line.startswith("render") and "/jsgov/gknb/index.html" in line for line in verdict["tried"])
         items, _ = crawl(tmp_path, out, "all")
         assert {i["source"]["url"] for i in items} == {server.url(site, p) for p in site.reports}
+
+
+@pytest.mark.parametrize("limit, why", [("PROBE_BUDGET=3", "the budget ran out"),
+                                        ("PROBE_MAX_DEPTH=3", "every portal link was followed")])
+def test_budget_depth_and_delay_bound_the_probe(tmp_path, limit, why):
+    """The column is four links deep: three requests or three clicks are not enough, and the probe says so
+    instead of guessing; requests to the site are DOWNLOAD_DELAY apart."""
+    site = build_site("hanweb", key="bounded", portal="deep")
+    with ReplicaServer(site) as server:
+        home = server.url(site, "index.html")
+        run, report = probe(tmp_path, "-s", limit, "-s", "DOWNLOAD_DELAY=0.3", "-s", "RANDOMIZE_DOWNLOAD_DELAY=False",
+                            homes=[home])
+        times = [t for (_, path), t in zip(server.access_log, server.access_times) if path != "/robots.txt"]
+    verdict = report[home]
+    assert run.returncode == 1 and verdict["status"] == "no_column" and why in verdict["found"][0]
+    assert verdict["requests"] == len(times) and (verdict["requests"] == 3 if "BUDGET" in limit else
+                                                  verdict["requests"] <= 12)
+    assert all("d4" not in line for line in verdict["tried"])            # nothing at the column's depth
+    assert min(b - a for a, b in zip(times, times[1:])) >= 0.28
