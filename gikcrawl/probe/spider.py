@@ -98,6 +98,7 @@ class ProbeSpider(scrapy.Spider):
             "gikcrawl.middlewares.ContactUserAgentMiddleware": 500,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "gikcrawl.middlewares.BackoffRetryMiddleware": 550,
+            "gikcrawl.browser.ChallengeMiddleware": 585,      # 瑞数-style challenges: once through the browser
         },
         "SPIDER_MIDDLEWARES": {},
     }
@@ -192,7 +193,11 @@ class ProbeSpider(scrapy.Spider):
         redirected = meta.get("redirect_urls")
         if redirected:
             visit.note = f"redirected from {redirected[0]}; "
-        self.read(probe, response, visit)
+        try:
+            self.read(probe, response, visit)
+        except Exception as e:           # a page the rules choke on must not stall the site's frontier
+            self.logger.exception("probe: cannot read %s", response.url)
+            visit.note += f"; not read ({type(e).__name__}: {e})"
         yield from self.pump(probe)
 
     def read(self, probe: SiteProbe, response, visit: Visit) -> None:
