@@ -2,6 +2,7 @@
 (首页 → 政务公开 → 政府信息公开 → 法定主动公开内容 → 政府信息公开年报) or on another host, an entry written with which
 `scrapy crawl county` finds every report; a site without a column, an unreadable homepage and robots.txt
 said so with the pages tried, never an entry."""
+import itertools
 import json
 import subprocess
 import sys
@@ -183,4 +184,27 @@ def test_budget_depth_and_delay_bound_the_probe(tmp_path, limit, why):
     assert verdict["requests"] == len(times) and (verdict["requests"] == 3 if "BUDGET" in limit else
                                                   verdict["requests"] <= 12)
     assert all("d4" not in line for line in verdict["tried"])            # nothing at the column's depth
-    assert min(b - a for a, b in zip(times, times[1:])) >= 0.28
+    assert min(b - a for a, b in itertools.pairwise(times)) >= 0.28
+
+
+def test_township_portal_columns_become_start_urls(tmp_path):
+    """A county portal whose 乡镇信息公开 page links each township's own portal and 年报 column: once the county
+    column is confirmed the probe still follows the township portals, and the entry crawls both."""
+    county = build_site("trs", key="county", seed=31, portal="deep")
+    town = build_site("jiyue", key="town", seed=32)
+    with ReplicaServer(county, town) as server:
+        portal = county.pages["/county/zfxxgk/index.html"].body.decode("gb18030")
+        portal = portal.replace("</ul>", '<li><a href="/county/zfxxgk/xzxxgk/index.html">乡镇信息公开</a></li></ul>', 1)
+        server.mutate(county, "/county/zfxxgk/index.html", portal)
+        server.mutate(county, "/county/zfxxgk/xzxxgk/index.html", (
+            '<html><head><meta charset="utf-8"><title>乡镇信息公开</title></head><body><ul>'
+            '<li><a href="/town/zfxxgk/index.html">桃源镇</a></li></ul></body></html>'))
+        home = server.url(county, "index.html")
+        out = tmp_path / "probed.yaml"
+        run, report = probe(tmp_path, "-o", str(out), homes=[home])
+        assert run.returncode == 0, run.stdout + run.stderr
+        entry = report[home]["entry"]
+        assert entry["start_urls"] == [server.url(county, county.start_path), server.url(town, town.start_path)]
+        items, _ = crawl(tmp_path, out, "all")
+        want = {server.url(county, p) for p in county.reports} | {server.url(town, p) for p in town.reports}
+        assert {i["source"]["url"] for i in items} == want

@@ -138,8 +138,8 @@ class ProbeSpider(scrapy.Spider):
             key = (url, kind == "render")
             if key in probe.seen:
                 continue
-            if kind == "nav" and probe.confirmed and -neg != SUBPORTAL_SCORE:
-                continue                     # the column is known: no more general navigation
+            if kind == "nav" and probe.confirmed and -neg != SUBPORTAL_SCORE and not extra.get("subportal"):
+                continue                     # the column is known: only department/township portals remain
             if kind == "report" and len(probe.samples) + probe.inflight >= self.sample_reports:
                 continue
             if probe.requests >= self.budget:
@@ -260,6 +260,7 @@ class ProbeSpider(scrapy.Spider):
 
     def read_nav(self, probe, response, sel, visit) -> None:
         depth, trail = visit.depth, response.meta["trail"]
+        inside = bool(response.meta.get("subportal"))   # below a 部门/乡镇信息公开 page: their portals too
         followed = columns = 0
         for link in rules.nav_links(sel, response.url):
             url = link.url
@@ -279,7 +280,8 @@ class ProbeSpider(scrapy.Spider):
             if self.order == "breadth" and not discovery.is_attachment_url(url):
                 score = score or 1               # the baseline follows every link of the site
             if score and depth + 1 < self.max_depth:
-                self.push(probe, url, "nav", depth + 1, link.text, step, score=score - 2 * other_host)
+                self.push(probe, url, "nav", depth + 1, link.text, step, score=score - 2 * other_host,
+                          subportal=inside or score == SUBPORTAL_SCORE)
                 followed += 1
         visit.note += f"{'; ' if visit.note else ''}{columns} column links, {followed} portal links"
 
