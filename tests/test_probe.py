@@ -208,3 +208,12 @@ def test_township_portal_columns_become_start_urls(tmp_path):
         items, _ = crawl(tmp_path, out, "all")
         want = {server.url(county, p) for p in county.reports} | {server.url(town, p) for p in town.reports}
         assert {i["source"]["url"] for i in items} == want
+
+
+def test_given_the_column_itself(deep_sites, tmp_path):
+    """A list of column URLs rather than homepages: the page is recognised as the column it is."""
+    server, sites = deep_sites
+    column = server.url(sites[0], sites[0].start_path)
+    run, report = probe(tmp_path, homes=[column])
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert report[column]["entry"]["start_urls"] == [column] and report[column]["requests"] <= 4

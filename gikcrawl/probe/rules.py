@@ -161,6 +161,11 @@ class Government:
     source: str             # where it was read: title, footer, none
 
 
+def title_parts(title: str) -> list[str]:
+    """政府信息公开年报_某县人民政府 → the parts of a page title."""
+    return [x.strip() for x in _TITLE_SPLIT.split(title) if x.strip()] or [""]
+
+
 def government_name(sel: Selector) -> Government:
     """The government a homepage belongs to: a <title> part naming a 人民政府, else the footer's 主办 line."""
     title = " ".join(" ".join(sel.xpath("//title//text()").getall()).split())

@@ -245,6 +245,13 @@ class ProbeSpider(scrapy.Spider):
         from .regions import site_code_prefix
         probe.site_code = probe.site_code or site_code_prefix(" ".join(sel.xpath("//body//text()").getall()))
         if kind in ("home", "nav"):
+            title = " ".join(" ".join(sel.xpath("//title//text()").getall()).split())
+            name = rules.title_parts(title)[0] if title else ""
+            if response.url not in probe.columns and rules.is_column_candidate(name, response.url):
+                # given the column itself (or led to it by a link not named like one)
+                probe.columns[response.url] = Column(response.url, name, visit.depth, response.meta["trail"])
+                self.read_column(probe, response, sel, text, visit, codec, declared, url=response.url)
+                visit.note += "; "
             self.read_nav(probe, response, sel, visit)
         elif kind in ("column", "subcolumn", "render"):
             self.read_column(probe, response, sel, text, visit, codec, declared)
@@ -285,9 +292,8 @@ class ProbeSpider(scrapy.Spider):
                 followed += 1
         visit.note += f"{'; ' if visit.note else ''}{columns} column links, {followed} portal links"
 
-    def read_column(self, probe, response, sel, text, visit, codec, declared) -> None:
-        meta = response.meta
-        url = meta["column_url"]
+    def read_column(self, probe, response, sel, text, visit, codec, declared, url: str | None = None) -> None:
+        url = url or response.meta["column_url"]
         col = probe.columns.get(url)
         if col is None:
             return
