@@ -107,6 +107,36 @@ def cmd_catalog_merge(args) -> int:
 def _formats() -> list[str]:
     from scrapy.settings import Settings
     return sorted(Settings().getwithbase("FEED_EXPORTERS"))
+def cmd_sites_probe(args) -> int:
+    from .periodic import parse_overrides
+    from .probe.run import probe, read_homepages
+    try:
+        homes = read_homepages(args.urls, args.from_file)
+        overrides = parse_overrides(args.set)
+    except (OSError, ValueError) as e:
+        print(f"gikcrawl sites probe: {e}", file=sys.stderr)
+        return 2
+    if not homes:
+        print("gikcrawl sites probe: no homepage given (URL ... or --from-file FILE)", file=sys.stderr)
+        return 2
+    try:
+        return probe(homes, output=args.output, config=args.config, overrides=overrides, key=args.key,
+                     report=args.report)
+    except ValueError as e:
+        print(f"gikcrawl sites probe: {e}", file=sys.stderr)
+        return 2
+
+
+def cmd_sites_check(args) -> int:
+    from .periodic import parse_overrides
+    from .probe.check import check
+    from .sites import SiteConfigError
+    try:
+        return check(args.keys or "all", config=args.config, overrides=parse_overrides(args.set),
+                     report=args.report)
+    except (SiteConfigError, ValueError) as e:
+        print(f"gikcrawl sites check: {e}", file=sys.stderr)
+        return 2
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -162,6 +192,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", metavar="SITES.yaml", help="sites config (a site's encoding and content selector)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=cmd_replay)
+
+    sites = sub.add_parser("sites", help="onboard sites and keep their entries current").add_subparsers(
+        dest="sites_command", required=True)
+    p = sites.add_parser("probe", help="from homepages, find their 公开年报 columns and write site entries")
+    p.add_argument("urls", nargs="*", metavar="URL", help="homepages")
+    p.add_argument("--from-file", metavar="FILE", help="homepages, one a line (- for standard input)")
+    p.add_argument("-o", "--output", metavar="SITES.yaml", help="add the entries found to this file (validated)")
+    p.add_argument("--config", metavar="SITES.yaml", help="existing entries to compare with (default "
+                                                          "config/sites.yaml)")
+    p.add_argument("--key", help="the entry's key (one homepage only; default from the host name)")
+    p.add_argument("--report", metavar="OUT.json", help="every verdict with the pages tried, as JSON")
+    p.add_argument("-s", "--set", action="append", metavar="NAME=VALUE",
+                   help="a Scrapy or gikcrawl setting (PROBE_BUDGET, PROBE_MAX_DEPTH, DOWNLOAD_DELAY, …)")
+    p.set_defaults(func=cmd_sites_probe)
+    p = sites.add_parser("check", help="fetch entries' start pages and sample reports; report what broke")
+    p.add_argument("keys", nargs="?", metavar="KEYS", help="all (default) or KEY,KEY,...")
+    p.add_argument("--config", default=None, metavar="SITES.yaml", help="default config/sites.yaml")
+    p.add_argument("--report", metavar="OUT.json", help="the findings as JSON")
+    p.add_argument("-s", "--set", action="append", metavar="NAME=VALUE", help="a Scrapy or gikcrawl setting")
+    p.set_defaults(func=cmd_sites_check)
 
     warc = sub.add_parser("warc", help="WARC tools").add_subparsers(dest="warc_command", required=True)
     p = warc.add_parser("verify", help="check WARC files: digests, records, structure; one line per file")

