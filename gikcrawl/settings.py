@@ -112,4 +112,8 @@ PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30 * 1000
 WARC_SCREENSHOTS = False                    # also archive a PNG screenshot of every rendered page
 
 FEED_EXPORT_ENCODING = "utf-8"
+
+# Research dataset (gikcrawl/dataset/): `-O out.csv` writes the flat `reports` columns of `gikcrawl export`
+FEED_EXPORTERS = {"csv": "gikcrawl.dataset.feed.ReportsCsvItemExporter"}
+GIKCRAWL_REPLAY_URL = None          # `gikcrawl report` links captures here: e.g. http://host:8080/coll/{timestamp}/{url}
 LOG_LEVEL = "INFO"
