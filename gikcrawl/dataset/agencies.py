@@ -8,6 +8,7 @@ name stays unresolved, with a warning, rather than guessed.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -81,7 +82,7 @@ def agency_id(norm: str, region: Region, region_text: str | None, site: str | No
 
 @lru_cache(maxsize=1)
 def _cnloc():
-    import cnloc          # loads its 15 MB table once (about a second)
+    import cnloc  # loads its 15 MB table once (about a second)
     return cnloc
 
 
@@ -92,7 +93,7 @@ def _year(year: int | None) -> int:
 
 
 def _val(v) -> str | None:
-    if v is None or v != v:       # NaN from pandas
+    if v is None or (isinstance(v, float) and math.isnan(v)):       # NaN from pandas
         return None
     return str(v)
 

@@ -87,9 +87,9 @@ def identify(rows: list[dict], warnings: list[dict]) -> None:
         row["agency_id"] = agency_id(row["agency_norm"], reg, row["region"], row["site"]) if row["agency_norm"] \
             else None
         if row["agency_norm"] and reg.match == "none" and row["template"] not in ("unknown",):
-            warnings.append(dict(report_id=row["report_id"], source="export",
-                                    detail=f"region not found in the administrative divisions of {row['year']}: "
-                                           f"region {row['region']!r}, agency {row['agency']!r} (codes left empty)"))
+            warnings.append({"report_id": row["report_id"], "source": "export",
+                                    "detail": f"region not found in the administrative divisions of {row['year']}: "
+                                           f"region {row['region']!r}, agency {row['agency']!r} (codes left empty)"})
 
 
 def _duplicates(ds: Dataset) -> None:
@@ -114,12 +114,12 @@ def _agencies(ds: Dataset) -> None:
             by_id[row["agency_id"]].append(row)
     for aid, rows in sorted(by_id.items()):
         first = rows[0]
-        ds.agencies.append(dict(
-            agency_id=aid, agency_norm=first["agency_norm"],
-            names=";".join(sorted({r["agency"] for r in rows if r["agency"]})),
-            agency_level=first["agency_level"], province=first["province"], province_code=first["province_code"],
-            city=first["city"], city_code=first["city_code"], county=first["county"],
-            county_code=first["county_code"], region=first["region"],
-            years=";".join(str(y) for y in sorted({r["year"] for r in rows if r["year"] is not None})),
-            reports=len(rows)))
+        ds.agencies.append({
+            "agency_id": aid, "agency_norm": first["agency_norm"],
+            "names": ";".join(sorted({r["agency"] for r in rows if r["agency"]})),
+            "agency_level": first["agency_level"], "province": first["province"], "province_code": first["province_code"],
+            "city": first["city"], "city_code": first["city_code"], "county": first["county"],
+            "county_code": first["county_code"], "region": first["region"],
+            "years": ";".join(str(y) for y in sorted({r["year"] for r in rows if r["year"] is not None})),
+            "reports": len(rows)})
 

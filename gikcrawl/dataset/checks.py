@@ -11,8 +11,8 @@ _IN_FORCE_ITEMS = ("rules", "normative_docs")
 
 
 def _check(row: dict, rule: str, ok: bool, detail: str, other: dict | None, scope: str = "cross_year") -> dict:
-    return dict(report_id=row["report_id"], scope=scope, rule=rule, ok=ok, detail=detail,
-                other_report_id=other["report_id"] if other else None)
+    return {"report_id": row["report_id"], "scope": scope, "rule": rule, "ok": ok, "detail": detail,
+                "other_report_id": other["report_id"] if other else None}
 
 
 def cross_year_checks(rows: list[dict]) -> list[dict]:

@@ -27,9 +27,9 @@ def rows() -> list[dict]:
     out = []
     for table, columns in TABLES.items():
         for c in columns:
-            out.append(dict(table=table, column=c.name, type=c.dtype, parquet_type=str(arrow_type(c.dtype)),
-                            label_zh=c.label_zh, description=c.description or c.table, templates=",".join(c.templates),
-                            unit=c.unit, formula=c.formula, crosswalk_2019_2021=c.crosswalk))
+            out.append({"table": table, "column": c.name, "type": c.dtype, "parquet_type": str(arrow_type(c.dtype)),
+                            "label_zh": c.label_zh, "description": c.description or c.table, "templates": ",".join(c.templates),
+                            "unit": c.unit, "formula": c.formula, "crosswalk_2019_2021": c.crosswalk})
     return out
 
 
@@ -60,10 +60,10 @@ def _table_md(columns: list[Column], figure: bool) -> list[str]:
 
 def markdown() -> str:
     lines = ["# gikcrawl dataset codebook", "",
-             "Types: int (a count), signed (a signed delta such as 本年增/减), money (a decimal, 万元, "
+             ("Types: int (a count), signed (a signed delta such as 本年增/减), money (a decimal, 万元, "
              "Parquet decimal128(24,6)), ratio (float), str, bool, date, timestamp (UTC). In CSV an empty cell "
              "is null. Every figure is the number printed in the report, never corrected; a failed check is a "
-             "finding in the checks table.", ""]
+             "finding in the checks table."), ""]
     for table, columns in TABLES.items():
         lines += [f"## {table}", "", _TABLE_DOC[table] + ".", ""]
         if table == "reports":
@@ -80,9 +80,9 @@ def markdown() -> str:
         else:
             lines += _table_md(columns, False)
     lines += ["## 2019 ↔ 2021 crosswalk", "",
-              "Table 3 and table 4 are the same in both templates except 三(六)其他处理: one row in 2019 "
+              ("Table 3 and table 4 are the same in both templates except 三(六)其他处理: one row in 2019 "
               "(`other`), three in 2021 (`other_no_correction`, `other_unpaid_fee`, `other_other`); their sum is the "
-              "2019 row. Table 2 changed:", "",
+              "2019 row. Table 2 changed:"), "",
               "| 2021 figure | 2019 figure | relation |", "|---|---|---|",
               "| 本年制发件数 (`*_issued`) | 本年新制作数量 (`*_made`) | similar, not equal |",
               "| 本年废止件数 (`*_repealed`) | — | none |",
@@ -96,14 +96,14 @@ def markdown() -> str:
               "| 行政规范性文件 | 规范性文件 | same row (`t2_normative_docs_*`) |", "",
               "## Checks", "",
               "| rule | scope | meaning |", "|---|---|---|",
-              "| applications_balance, applications_row_totals, applications_results_total, review_total, "
-              "litigation_direct_total, litigation_after_review_total | report | the parser's checks (README) |"]
+              ("| applications_balance, applications_row_totals, applications_results_total, review_total, "
+              "litigation_direct_total, litigation_after_review_total | report | the parser's checks (README) |")]
     lines += [f"| {rule} | {scope} | {_md(text)} |" for rule, (scope, text) in CROSS_RULES.items()]
     lines += ["", "## Duplicates", "",
-              "Reports of one agency (agency_id) and year are one group (`dup_group`). The canonical report is the "
+              ("Reports of one agency (agency_id) and year are one group (`dup_group`). The canonical report is the "
               "first by: fewest failed checks, fewest warnings, most figures present, most structured carrier "
               "(html, then docx/xlsx/xls, then doc/wps/rtf, then pdf, then ocr), newest capture, URL. The others are "
               "kept (canonical = false); each is compared with the canonical one figure by figure "
               "(duplicate_figures_agree). Indicators' year-on-year values and cross-year checks use canonical "
-              "reports only.", ""]
+              "reports only."), ""]
     return "\n".join(lines)

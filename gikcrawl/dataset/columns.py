@@ -9,8 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from gikcrawl.parser.templates import (AD_TEMPLATES, APPLICANT_COLUMN_LABELS, APPLICANT_COLUMNS, APPLICATION_ROWS,
-                                       OUTCOME_COLUMN_LABELS, OUTCOME_COLUMNS, REVIEW_GROUP_LABELS, REVIEW_GROUPS)
+from gikcrawl.parser.templates import (
+    AD_TEMPLATES,
+    APPLICANT_COLUMN_LABELS,
+    APPLICANT_COLUMNS,
+    APPLICATION_ROWS,
+    OUTCOME_COLUMN_LABELS,
+    OUTCOME_COLUMNS,
+    REVIEW_GROUP_LABELS,
+    REVIEW_GROUPS,
+)
 
 # dtypes: int (counts), signed (a signed delta), money (decimal, 万元), ratio (float), str, bool, date, timestamp
 MONEY_SCALE = 6           # decimal places kept for 万元 amounts (one yuan is 0.0001 万元)
@@ -282,10 +290,10 @@ TABLES = {"reports": REPORT_COLUMNS, "figures_long": LONG_COLUMNS, "warnings": W
           "checks": CHECK_COLUMNS, "agencies": AGENCY_COLUMNS}
 
 CROSS_RULES = {
-    "carried_over_continuity": ("cross_year", "二、上年结转 of year Y equals 四、结转下年度继续办理 of year Y−1 for the same "
-                                "agency, in each applicant column (blank cells are not compared)"),
-    "in_force_continuity": ("cross_year", "2021 template, 规章 and 行政规范性文件: 现行有效件数(Y) = 现行有效件数(Y−1) + "
-                            "本年制发件数(Y) − 本年废止件数(Y)"),
-    "duplicate_figures_agree": ("duplicate", "a non-canonical report of the same agency and year has the same figures "
-                                "as the canonical one"),
+    "carried_over_continuity": ("cross_year", ("二、上年结转 of year Y equals 四、结转下年度继续办理 of year Y−1 for the same "
+                                "agency, in each applicant column (blank cells are not compared)")),
+    "in_force_continuity": ("cross_year", ("2021 template, 规章 and 行政规范性文件: 现行有效件数(Y) = 现行有效件数(Y−1) + "
+                            "本年制发件数(Y) − 本年废止件数(Y)")),
+    "duplicate_figures_agree": ("duplicate", ("a non-canonical report of the same agency and year has the same figures "
+                                "as the canonical one")),
 }

@@ -10,13 +10,14 @@ from decimal import Decimal
 
 from gikcrawl.parser.templates import APPLICATION_ROWS
 
-from .columns import FIGURES, REPORT_COLUMN_NAMES, T2_INDEX
+from .columns import FIGURES, MONEY_SCALE, REPORT_COLUMN_NAMES, T2_INDEX
 
 _T3 = {c.source[1:]: c.name for c in FIGURES if c.table == "table3"}
 _T4 = {c.source[1:]: c.name for c in FIGURES if c.table == "table4"}
 _APP_LABELS = {fmt: {r.key: r.label for r in rows} for fmt, rows in APPLICATION_ROWS.items()}
 _T3_LABEL = {c.source[1:]: c.label_zh for c in FIGURES if c.table == "table3"}
 _T4_LABEL = {c.source[1:]: c.label_zh for c in FIGURES if c.table == "table4"}
+_QUANT = Decimal(1).scaleb(-MONEY_SCALE)
 _MONEY = {c.name for c in FIGURES if c.dtype == "money"}
 
 
@@ -39,6 +40,20 @@ def _figures_carrier(record: dict) -> dict:
 def money(v) -> Decimal | None:
     """A 万元 amount as a decimal, from the record's float without binary noise (0.56, not 0.56000000000000005)."""
     return None if v is None else Decimal(repr(float(v)))
+
+
+def _decimal(v, where: str, problems: list[str]) -> Decimal | None:
+    """A decimal figure; one that is not a number, or finer than the dataset keeps, is left null with a warning."""
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        problems.append(f"{where}: value {v!r} is not a number; left empty")
+        return None
+    d = money(v)
+    if d != d.quantize(_QUANT):
+        problems.append(f"{where}: value {v} has more than {MONEY_SCALE} decimals; left empty")
+        return None
+    return d
 
 
 def _count(v, where: str, problems: list[str], signed: bool = False):
@@ -84,18 +99,17 @@ def flatten(record: dict) -> tuple[dict, list[dict], list[dict], list[dict]]:
         value = cell.get("value")
         where = f"active_disclosure {cell.get('item')} {cell.get('column')}"
         if is_money:
-            value = money(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else (
-                None if value is None else problems.append(f"{where}: value {value!r} is not a number") or None)
+            value = _decimal(value, where, problems)
         else:
             value = _count(value, where, problems, signed="增/减" in (cell.get("column") or ""))
         if col:
             row[col] = value
         else:
             row["figures_long_only"] += 1
-        long.append(dict(report_id=rid, table="active_disclosure", row=cell.get("item"), column=cell.get("column"),
-                         value=value, unit="万元" if is_money else "件",
-                         label_zh=f"{cell.get('item')} {cell.get('column')}", section=cell.get("clause"),
-                         wide_column=col))
+        long.append({"report_id": rid, "table": "active_disclosure", "row": cell.get("item"), "column": cell.get("column"),
+                         "value": value, "unit": "万元" if is_money else "件",
+                         "label_zh": f"{cell.get('item')} {cell.get('column')}", "section": cell.get("clause"),
+                         "wide_column": col})
 
     for key, cells in (tables.get("applications") or {}).items():
         for ckey, v in (cells or {}).items():
@@ -103,8 +117,8 @@ def flatten(record: dict) -> tuple[dict, list[dict], list[dict], list[dict]]:
             value = _count(v, f"applications {key} {ckey}", problems)
             if col:
                 row[col] = value
-            long.append(dict(report_id=rid, table="applications", row=key, column=ckey, value=value, unit="件",
-                             label_zh=_T3_LABEL.get((key, ckey), ""), section=None, wide_column=col))
+            long.append({"report_id": rid, "table": "applications", "row": key, "column": ckey, "value": value, "unit": "件",
+                             "label_zh": _T3_LABEL.get((key, ckey), ""), "section": None, "wide_column": col})
 
     for group, cells in (tables.get("review_litigation") or {}).items():
         for ckey, v in (cells or {}).items():
@@ -112,20 +126,17 @@ def flatten(record: dict) -> tuple[dict, list[dict], list[dict], list[dict]]:
             value = _count(v, f"review_litigation {group} {ckey}", problems)
             if col:
                 row[col] = value
-            long.append(dict(report_id=rid, table="review_litigation", row=group, column=ckey, value=value,
-                             unit="件", label_zh=_T4_LABEL.get((group, ckey), ""), section=None, wide_column=col))
+            long.append({"report_id": rid, "table": "review_litigation", "row": group, "column": ckey, "value": value,
+                             "unit": "件", "label_zh": _T4_LABEL.get((group, ckey), ""), "section": None, "wide_column": col})
 
     for entry in tables.get("legacy") or []:
-        v = entry.get("value")
-        value = money(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
-        if v is not None and value is None:
-            problems.append(f"legacy {entry.get('indicator')}: value {v!r} is not a number; left empty")
-        long.append(dict(report_id=rid, table="legacy", row=entry.get("indicator"), column=None, value=value,
-                         unit=entry.get("unit"), label_zh=entry.get("indicator"), section=entry.get("section"),
-                         wide_column=None))
+        value = _decimal(entry.get("value"), f"legacy {entry.get('indicator')}", problems)
+        long.append({"report_id": rid, "table": "legacy", "row": entry.get("indicator"), "column": None, "value": value,
+                         "unit": entry.get("unit"), "label_zh": entry.get("indicator"), "section": entry.get("section"),
+                         "wide_column": None})
 
-    warnings = [dict(report_id=rid, source="parser", detail=w) for w in record.get("warnings") or []]
-    warnings += [dict(report_id=rid, source="export", detail=p) for p in problems]
-    checks = [dict(report_id=rid, scope="report", rule=c.get("rule"), ok=bool(c.get("ok")), detail=c.get("detail"),
-                   other_report_id=None) for c in record.get("checks") or []]
+    warnings = [{"report_id": rid, "source": "parser", "detail": w} for w in record.get("warnings") or []]
+    warnings += [{"report_id": rid, "source": "export", "detail": p} for p in problems]
+    checks = [{"report_id": rid, "scope": "report", "rule": c.get("rule"), "ok": bool(c.get("ok")), "detail": c.get("detail"),
+                   "other_report_id": None} for c in record.get("checks") or []]
     return row, long, warnings, checks

@@ -19,7 +19,7 @@ def add_indicators(row: dict) -> None:
     a, b = row["t3_new_requests_total"], row["t3_carried_over_total"]
     row["applications"] = None if a is None or b is None else a + b
     results = row["t3_results_total_total"]
-    tot = lambda keys: _sum(row, [f"t3_{k}_total" for k in keys])  # noqa: E731
+    tot = lambda keys: _sum(row, [f"t3_{k}_total" for k in keys])
     row["share_granted"] = _ratio(row["t3_granted_total"], results)
     row["share_partially_granted"] = _ratio(row["t3_partially_granted_total"], results)
     row["share_denied"] = _ratio(tot(_DENIED), results)

@@ -60,8 +60,8 @@ def _runs(cat: Path | None) -> list[dict]:
             return []
     out = []
     for run_id, started, finished, sites, refresh, report in rows:
-        out.append(dict(run_id=run_id, started=started, finished=finished, sites=sites, refresh=refresh,
-                        report=json.loads(report) if report else None))
+        out.append({"run_id": run_id, "started": started, "finished": finished, "sites": sites, "refresh": refresh,
+                        "report": json.loads(report) if report else None})
     return out
 
 
@@ -77,7 +77,7 @@ def _bar(title: str, counts: Counter | dict, stack: dict[str, Counter] | None = 
         keys = sorted(counts, key=lambda k: (-counts[k], str(k))) if horizontal else sorted(counts, key=str)
         xs, ys = [str(k) for k in keys], [counts[k] for k in keys]
         fig.add_bar(x=ys if horizontal else xs, y=xs if horizontal else ys, orientation="h" if horizontal else "v")
-    fig.update_layout(title=title, height=360, margin=dict(l=40, r=20, t=50, b=40), template="plotly_white")
+    fig.update_layout(title=title, height=360, margin={"l": 40, "r": 20, "t": 50, "b": 40}, template="plotly_white")
     return fig
 
 
@@ -99,8 +99,8 @@ def charts(ds: Dataset) -> list:
 def _runs_html(runs: list[dict]) -> str:
     if not runs:
         return "<p class='muted'>No runs recorded in the catalog (records were read from JSONL).</p>"
-    out = ["<table id='runs'><thead><tr><th>run</th><th>started</th><th>finished</th><th>site</th><th>pages</th>"
-           "<th>new</th><th>changed</th><th>vanished</th><th>unchanged</th><th>failures by cause</th></tr></thead><tbody>"]
+    out = [("<table id='runs'><thead><tr><th>run</th><th>started</th><th>finished</th><th>site</th><th>pages</th>"
+           "<th>new</th><th>changed</th><th>vanished</th><th>unchanged</th><th>failures by cause</th></tr></thead><tbody>")]
     for run in runs:
         sites = (run["report"] or {}).get("sites") or {s: {} for s in (run["sites"] or "").split(",")}
         for key, s in sites.items():
@@ -139,7 +139,7 @@ def _table_html(ds: Dataset, replay_url: str | None, warc_base: str) -> str:
             links.append(f"<a class='replay' href='{e(rl)}'>replay</a>")
         text = " ".join(str(r[k] or "") for k in ("agency", "agency_norm", "region", "province", "county", "year",
                                                   "template", "site", "title", "url")).lower()
-        bad = lambda n: f"<td class='num{' bad' if n else ''}'>{n}</td>"  # noqa: E731
+        bad = lambda n: f"<td class='num{' bad' if n else ''}'>{n}</td>"
         out.append(f"<tr class='rep' data-id='{r['report_id']}' data-text='{e(text)}'><td>{r['year'] or ''}</td>"
                    f"<td>{e(r['agency'] or '')}</td><td>{e(r['county'] or r['region'] or '')}</td>"
                    f"<td>{e(r['template'] or '')}</td><td>{e(r['site'] or '')}</td>{bad(r['warnings'])}"
@@ -166,7 +166,7 @@ def render(ds: Dataset, runs: list[dict], title: str, replay_url: str | None = N
                f"{failed['report']}, cross-year {failed['cross_year']}, duplicates {failed['duplicate']}; "
                f"{len(ds.warnings)} warnings.</p>")
     records = json.dumps(ds.records, ensure_ascii=False).replace("</", "<\\/")
-    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     return (f"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
             f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>"
             f"<p class='muted'>generated {now} by gikcrawl</p>{summary}"

@@ -32,10 +32,10 @@ def _typed(value, dtype: str):
             return None
     if dtype == "timestamp":
         try:
-            t = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+            t = dt.datetime.fromisoformat(str(value))
         except ValueError:
             return None
-        return t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)
+        return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
     return value
 
 
