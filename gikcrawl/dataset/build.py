@@ -18,7 +18,7 @@ CARRIER_RANK = {"html": 0, "docx": 1, "xlsx": 1, "xls": 1, "doc": 2, "wps": 2, "
 @dataclass
 class Dataset:
     reports: list[dict] = field(default_factory=list)
-    figures_long: list[dict] = field(default_factory=list)
+    figures_long: list[tuple] = field(default_factory=list)     # in LONG_COLUMNS order
     warnings: list[dict] = field(default_factory=list)
     checks: list[dict] = field(default_factory=list)
     agencies: list[dict] = field(default_factory=list)
