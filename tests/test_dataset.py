@@ -203,3 +203,31 @@ def test_same_capture_twice_is_one_report(tmp_path):
     t = reportgen.make_report(50, "2021", year=2022)
     ds = build([record(t, "http://a/1"), record(t, "http://a/1")])
     assert len(ds.reports) == 1 and ds.reports[0]["report_id"] == report_id(record(t, "http://a/1"))
+
+
+def test_provenance_is_the_figures_carrier():
+    t = reportgen.make_report(60, "2021", year=2022)
+    rec = record(t, "http://a/page.html")
+    rec["source"].update(warc_file="a.warc.gz", warc_offset=100, warc_record_id="<urn:uuid:page>")
+    rec["figures_from"] = {"carrier": "docx", "url": "http://a/report.docx"}
+    rec["carriers"] = [
+        {"carrier": "html", "url": "http://a/page.html", "format": "narrative", "tables": [], "warc_file": "a.warc.gz",
+         "warc_offset": 100, "payload_digest": "sha1:PAGE"},
+        {"carrier": "docx", "url": "http://a/report.docx", "format": "2021", "tables": ["applications"],
+         "warc_file": "a.warc.gz", "warc_offset": 5000, "payload_digest": "sha1:DOCX"}]
+    row = build([rec]).reports[0]
+    assert (row["warc_offset"], row["payload_digest"], row["figures_from"]) == (5000, "sha1:DOCX", "docx")
+    assert row["warc_record_id"] is None        # not the page's: the record does not hold the attachment's id
+    assert row["carriers"] == "html:http://a/page.html;docx:http://a/report.docx"
+    row = build([rec], record_ids={("a.warc.gz", 5000): "<urn:uuid:docx>"}).reports[0]
+    assert row["warc_record_id"] == "<urn:uuid:docx>"
+
+
+def test_money_finer_than_the_dataset_keeps_is_not_rounded_silently():
+    t = reportgen.make_report(61, "2021", year=2022)
+    rec = record(t, "http://a/m")
+    fee = next(e for e in rec["tables"]["active_disclosure"] if e["item"] == "行政事业性收费")
+    fee["value"] = 1.23456789
+    ds = build([rec])
+    assert ds.reports[0]["t2_fees_amount"] is None
+    assert any("more than 6 decimals" in w["detail"] for w in ds.warnings)

@@ -41,7 +41,8 @@ def _neg(text: str) -> tuple:
     return tuple(-ord(ch) for ch in text)
 
 
-def build(records, keep_records: bool = False) -> Dataset:
+def build(records, keep_records: bool = False, record_ids: dict | None = None) -> Dataset:
+    """record_ids: (warc_file, warc_offset) → WARC-Record-ID, for carriers whose record id is not in the record."""
     ds = Dataset()
     seen: set[str] = set()
     for record in records:
@@ -49,6 +50,8 @@ def build(records, keep_records: bool = False) -> Dataset:
         if row["report_id"] in seen:          # the same capture twice (e.g. two JSONL files): once is enough
             continue
         seen.add(row["report_id"])
+        if row["warc_record_id"] is None and record_ids:
+            row["warc_record_id"] = record_ids.get((row["warc_file"], row["warc_offset"]))
         ds.reports.append(row)
         ds.figures_long += long
         ds.warnings += warns

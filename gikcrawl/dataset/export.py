@@ -9,7 +9,7 @@ from pathlib import Path
 from .build import Dataset, build
 from .codebook import write_codebook
 from .columns import TABLES
-from .sources import load_records
+from .sources import load_records, warc_record_ids
 from .writers import _atomic, write_csv, write_parquet
 
 FORMATS = ("csv", "parquet")
@@ -34,7 +34,7 @@ def export(sources: list[str | Path], out_dir: str | Path, formats=FORMATS) -> t
     """(manifest, problems). Problems are input lines that could not be read (named, and counted)."""
     t0 = time.perf_counter()
     records, problems = load_records(sources)
-    ds = build(records)
+    ds = build(records, record_ids=warc_record_ids(sources))
     counts = write_dataset(ds, out_dir, formats)
     manifest = {
         "sources": [str(s) for s in sources], "records_read": len(records), "records_skipped": len(problems),

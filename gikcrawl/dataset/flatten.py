@@ -33,7 +33,11 @@ def _figures_carrier(record: dict) -> dict:
     fr = record.get("figures_from") or {}
     for c in record.get("carriers") or []:
         if fr and c.get("url") == fr.get("url") and c.get("carrier") == fr.get("carrier"):
-            return {**src, **{k: v for k, v in c.items() if k.startswith(("warc_", "payload_")) and v is not None}}
+            if c.get("url") == src.get("url"):
+                return {**src, **{k: v for k, v in c.items() if k.startswith(("warc_", "payload_")) and v is not None}}
+            # an attachment: its own location; carriers carry no record id (the catalog's fetches do)
+            return {"warc_file": c.get("warc_file"), "warc_offset": c.get("warc_offset"),
+                    "warc_record_id": c.get("warc_record_id"), "payload_digest": c.get("payload_digest")}
     return src
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from .build import Dataset, build
-from .sources import SourceError, catalog_path, load_records
+from .sources import SourceError, catalog_path, load_records, warc_record_ids
 
 _CSS = """
 body{font-family:system-ui,"Noto Sans CJK SC","WenQuanYi Zen Hei",sans-serif;margin:1.5em;color:#222}
@@ -185,7 +185,7 @@ def write_report(source: str | Path, out: str | Path | None = None,
     if cat is None:
         raise SourceError(f"{src}: give an archive directory (with catalog.sqlite) or a catalog file")
     records, problems = load_records([src])
-    ds = build(records, keep_records=True)
+    ds = build(records, keep_records=True, record_ids=warc_record_ids([src]))
     out = Path(out) if out else cat.parent / "report.html"
     # WARC paths are relative to the archive directory: make them relative to where the page is written
     try:

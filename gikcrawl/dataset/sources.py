@@ -16,6 +16,19 @@ def catalog_path(path: Path) -> Path | None:
     return path if path.suffix in (".sqlite", ".db") or path.name == "catalog.sqlite" else None
 
 
+def warc_record_ids(paths: list[str | Path]) -> dict[tuple[str, int], str]:
+    """(warc_file, warc_offset) → WARC-Record-ID from the catalogs among paths (for attachment carriers)."""
+    out: dict[tuple[str, int], str] = {}
+    for p in map(Path, paths):
+        cat = catalog_path(p) if p.exists() else None
+        if cat is None or not cat.exists():
+            continue
+        with sqlite3.connect(f"file:{cat}?mode=ro", uri=True) as db:
+            out.update({(f, o): r for f, o, r in db.execute(
+                "SELECT warc_file, warc_offset, warc_record_id FROM fetches WHERE warc_record_id IS NOT NULL")})
+    return out
+
+
 def load_records(paths: list[str | Path]) -> tuple[list[dict], list[str]]:
     """(records, problems): a line that is not a JSON object is a problem naming file and line, and the
     other lines are still read."""
