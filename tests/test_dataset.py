@@ -175,17 +175,20 @@ def test_export_from_jsonl_round_trips_and_reports_bad_lines(tmp_path, capsys):
     lines = [json.dumps(r, ensure_ascii=False) for r in recs]
     lines.insert(5, '{"title": "cut off')
     lines.insert(9, '[1, 2, 3]')
-    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    data = ("\n".join(lines) + "\n").encode("utf-8")
+    data += json.dumps({"title": "长兴镇"}, ensure_ascii=False).encode("gbk") + b"\n"     # not UTF-8
+    src.write_bytes(data)
     out = tmp_path / "ds"
     assert main(["export", str(src), "-o", str(out)]) == 1
     err = capsys.readouterr().err
     assert f"{src}:6: not a JSON record" in err and f"{src}:10: not a JSON record" in err
-    assert "40 reports" in err and "2 records skipped" in err
+    assert f"{src}:43: not a JSON record" in err
+    assert "40 reports" in err and "3 records skipped" in err
     got = assert_round_trip(recs, out)
     assert got["reports"] == 40 and got["cells"] > 40 * 100
     assert_codebook_covers(out)
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["records_read"] == 40 and manifest["records_skipped"] == 2
+    assert manifest["records_read"] == 40 and manifest["records_skipped"] == 3
     legacy = [r for r in read_csv(out / "figures_long.csv") if r["table"] == "legacy"]
     assert legacy and all(r["wide_column"] == "" for r in legacy)
 

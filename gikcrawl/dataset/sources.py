@@ -52,19 +52,16 @@ def load_records(paths: list[str | Path]) -> tuple[list[dict], list[str]]:
                 except (ValueError, TypeError) as e:
                     problems.append(f"{cat}: report {url}: record is not a JSON object ({e}); skipped")
             continue
-        try:
-            with open(p, encoding="utf-8") as f:
-                for n, line in enumerate(f, 1):
-                    if not line.strip():
-                        continue
-                    try:
-                        records.append(_object(json.loads(line)))
-                    except (ValueError, TypeError) as e:
-                        problems.append(f"{p}:{n}: not a JSON record ({e}); skipped")
-        except UnicodeDecodeError as e:
-            raise SourceError(f"{p}: not UTF-8 text ({e})") from None
-        except IsADirectoryError:
-            raise SourceError(f"{p}: a directory without catalog.sqlite") from None
+        if p.is_dir():
+            raise SourceError(f"{p}: a directory without catalog.sqlite")
+        with open(p, "rb") as f:
+            for n, raw in enumerate(f, 1):
+                if not raw.strip():
+                    continue
+                try:                       # json.loads reads UTF-8 bytes (and says so when they are not)
+                    records.append(_object(json.loads(raw)))
+                except (ValueError, TypeError) as e:
+                    problems.append(f"{p}:{n}: not a JSON record ({e}); skipped")
     return records, problems
 
 
