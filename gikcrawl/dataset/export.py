@@ -1,6 +1,7 @@
 """`gikcrawl export`: records (an archive's catalog or JSONL files) → a dataset folder."""
 from __future__ import annotations
 
+import gc
 import json
 import time
 from importlib.metadata import version
@@ -10,7 +11,7 @@ from .build import Dataset, build
 from .codebook import write_codebook
 from .columns import TABLES
 from .sources import load_records, warc_record_ids
-from .writers import _atomic, write_csv, write_parquet
+from .writers import _atomic, write_table
 
 FORMATS = ("csv", "parquet")
 
@@ -21,10 +22,7 @@ def write_dataset(ds: Dataset, out_dir: str | Path, formats=FORMATS) -> dict:
     counts = {}
     for name, rows in ds.tables().items():
         columns = TABLES[name]
-        if "csv" in formats:
-            write_csv(out / f"{name}.csv", columns, rows)
-        if "parquet" in formats:
-            write_parquet(out / f"{name}.parquet", columns, rows)
+        write_table(out, name, columns, rows, formats)
         counts[name] = {"rows": len(rows), "columns": len(columns)}
     write_codebook(out)
     return counts
@@ -33,9 +31,16 @@ def write_dataset(ds: Dataset, out_dir: str | Path, formats=FORMATS) -> dict:
 def export(sources: list[str | Path], out_dir: str | Path, formats=FORMATS) -> tuple[dict, list[str]]:
     """(manifest, problems). Problems are input lines that could not be read (named, and counted)."""
     t0 = time.perf_counter()
-    records, problems = load_records(sources)
-    ds = build(records, record_ids=warc_record_ids(sources))
-    counts = write_dataset(ds, out_dir, formats)
+    # millions of small objects and no cycles among them: the cyclic collector would only rescan them
+    gc_was_on = gc.isenabled()
+    gc.disable()
+    try:
+        records, problems = load_records(sources)
+        ds = build(records, record_ids=warc_record_ids(sources))
+        counts = write_dataset(ds, out_dir, formats)
+    finally:
+        if gc_was_on:
+            gc.enable()
     manifest = {
         "sources": [str(s) for s in sources], "records_read": len(records), "records_skipped": len(problems),
         "reports": len(ds.reports), "duplicates_of_same_capture": len(records) - len(ds.reports),

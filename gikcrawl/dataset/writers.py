@@ -53,45 +53,55 @@ def _atomic(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def write_csv(path: Path, columns: list[Column], rows: list) -> None:
-    """Through Arrow's CSV writer (fast); money as the shortest decimal (0.56, not 0.560000), timestamps as
-    recorded, booleans true/false, null as an empty cell."""
-    import pyarrow.csv as pacsv
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        f.write("\ufeff".encode())                     # BOM: Excel then reads UTF-8
-        pacsv.write_csv(arrow_table(columns, rows, for_csv=True), f)
-    os.replace(tmp, path)
-
-
-def _column(c: Column, values: list, for_csv: bool):
+def _column(c: Column, values: list):
     import pyarrow as pa
-    if for_csv and c.dtype == "timestamp":
-        return pa.array(values, type=pa.string())
     if c.dtype in ("date", "timestamp"):
         values = [_typed(v, c.dtype) for v in values]
-    arr = pa.array(values, type=arrow_type(c.dtype))     # Decimals have at most MONEY_SCALE places (flatten)
-    if for_csv and c.dtype == "money":             # the decimal without trailing zeros: 0.56, 100
-        import pyarrow.compute as pc
-        arr = pc.replace_substring_regex(pc.replace_substring_regex(arr.cast(pa.string()), r"(\.\d*?)0+$", r"\1"),
-                                         r"\.$", "")
-    return arr
+    return pa.array(values, type=arrow_type(c.dtype))     # Decimals have at most MONEY_SCALE places (flatten)
 
 
-def arrow_table(columns: list[Column], rows: list, for_csv: bool = False):
+def arrow_table(columns: list[Column], rows: list):
+    """The typed table (Parquet's); rows are dicts, or tuples in column order."""
     import pyarrow as pa
-    if rows and isinstance(rows[0], tuple):       # rows already in column order
-        by_column = list(zip(*rows)) or [()] * len(columns)
-        arrays = [_column(c, list(v), for_csv) for c, v in zip(columns, by_column)]
+    if rows and isinstance(rows[0], tuple):
+        arrays = [_column(c, list(v)) for c, v in zip(columns, zip(*rows))]
     else:
-        arrays = [_column(c, [r.get(c.name) for r in rows], for_csv) for c in columns]
+        arrays = [_column(c, [r.get(c.name) for r in rows]) for c in columns]
     fields = [pa.field(c.name, a.type, metadata={"label_zh": c.label_zh, "unit": c.unit})
               for c, a in zip(columns, arrays)]
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
 
-def write_parquet(path: Path, columns: list[Column], rows: list) -> None:
+def csv_view(table, columns: list[Column], rows: list):
+    """The table as the CSV shows it: money as the shortest decimal (0.56, not 0.560000), timestamps as
+    recorded (2024-03-01T00:00:00Z)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    for i, c in enumerate(columns):
+        if c.dtype == "money":
+            text = pc.replace_substring_regex(table.column(i).cast(pa.string()), r"(\.\d*?)0+$", r"\1")
+            table = table.set_column(i, c.name, pc.replace_substring_regex(text, r"\.$", ""))
+        elif c.dtype == "timestamp":
+            raw = [r[i] for r in rows] if rows and isinstance(rows[0], tuple) else [r.get(c.name) for r in rows]
+            table = table.set_column(i, c.name, pa.array(raw, type=pa.string()))
+    return table
+
+
+def write_table(out_dir: Path, name: str, columns: list[Column], rows: list, formats) -> None:
+    """name.parquet and/or name.csv (UTF-8 with BOM, through Arrow's CSV writer: booleans true/false, null
+    as an empty cell), from one typed table."""
+    import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
-    tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(arrow_table(columns, rows), tmp, compression="zstd")
-    os.replace(tmp, path)
+    table = arrow_table(columns, rows)
+    if "parquet" in formats:
+        path = out_dir / f"{name}.parquet"
+        tmp = path.with_name(path.name + ".tmp")
+        pq.write_table(table, tmp, compression="zstd")
+        os.replace(tmp, path)
+    if "csv" in formats:
+        path = out_dir / f"{name}.csv"
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "wb") as f:
+            f.write("\ufeff".encode())                 # BOM: Excel then reads UTF-8
+            pacsv.write_csv(csv_view(table, columns, rows), f)
+        os.replace(tmp, path)
