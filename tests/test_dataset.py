@@ -234,3 +234,13 @@ def test_money_finer_than_the_dataset_keeps_is_not_rounded_silently():
     ds = build([rec])
     assert ds.reports[0]["t2_fees_amount"] is None
     assert any("more than 6 decimals" in w["detail"] for w in ds.warnings)
+
+
+def test_a_report_with_figures_is_canonical_over_one_without():
+    t = reportgen.make_report(62, "2021", year=2022, place=("林西县", "林西镇"))
+    full = record(t, "http://a/full", warnings=["row x: fewer values than columns"])
+    empty = record(t, "http://a/empty", fetched="2024-04-01T00:00:00Z")
+    empty["tables"], empty["format"] = {}, "narrative"
+    rows = rows_by_url(build([full, empty]))
+    assert rows["http://a/full"]["canonical"] and not rows["http://a/empty"]["canonical"]
+    assert rows["http://a/full"]["dup_group"] == rows["http://a/empty"]["dup_group"]

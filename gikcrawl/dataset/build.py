@@ -30,11 +30,12 @@ class Dataset:
 
 
 def canonical_key(row: dict) -> tuple:
-    """The canonical report of an agency and year: fewest failed checks, then fewest warnings, then most
-    figures, then the most structured carrier, then the newest capture, then the URL (for a stable tie)."""
+    """The canonical report of an agency and year: one with figures before one without, then fewest failed
+    checks, fewest warnings, most figures, the most structured carrier, the newest capture, the URL."""
     n_figures = sum(row[c] is not None for c in FIGURE_NAMES)
-    return (row["checks_failed"], row["warnings"], -n_figures, CARRIER_RANK.get(row["figures_from"] or "", 9),
-            _neg(row["fetched_at"] or ""), row["url"] or row["input_path"] or "")
+    return (n_figures == 0, row["checks_failed"], row["warnings"], -n_figures,
+            CARRIER_RANK.get(row["figures_from"] or "", 9), _neg(row["fetched_at"] or ""),
+            row["url"] or row["input_path"] or "")
 
 
 def _neg(text: str) -> tuple:

@@ -101,7 +101,7 @@ def markdown() -> str:
     lines += [f"| {rule} | {scope} | {_md(text)} |" for rule, (scope, text) in CROSS_RULES.items()]
     lines += ["", "## Duplicates", "",
               ("Reports of one agency (agency_id) and year are one group (`dup_group`). The canonical report is the "
-              "first by: fewest failed checks, fewest warnings, most figures present, most structured carrier "
+              "first by: figures present at all, fewest failed checks, fewest warnings, most figures present, most structured carrier "
               "(html, then docx/xlsx/xls, then doc/wps/rtf, then pdf, then ocr), newest capture, URL. The others are "
               "kept (canonical = false); each is compared with the canonical one figure by figure "
               "(duplicate_figures_agree). Indicators' year-on-year values and cross-year checks use canonical "

@@ -192,9 +192,9 @@ DUPLICATES = [
     Column("dup_group", "str", "重复组", "agency_id:year — reports of one agency and year share it", "duplicates"),
     Column("dup_count", "int", "重复数", "number of reports in the group (1: no duplicate)", "duplicates"),
     Column("canonical", "bool", "规范记录", "true for the one report of the group used for indicators and "
-           "cross-year checks (rule: fewest failed checks, then fewest warnings, then most figures, then most "
-           "structured carrier, then newest capture, then URL); false for a record in no group (no agency or year, "
-           "or not recognised as a report)", "duplicates"),
+           "cross-year checks (rule: one with figures before one without, then fewest failed checks, then "
+           "fewest warnings, then most figures, then most structured carrier, then newest capture, then URL); "
+           "false for a record in no group (no agency or year, or not recognised as a report)", "duplicates"),
     Column("dup_differs", "bool", "重复数值不一致", "true when a figure differs between this report and another of "
            "its group (on the canonical report: with any other; the checks table names the columns)",
            "duplicates"),
