@@ -54,6 +54,8 @@ bench: install
 	$(BIN)/python bench/distributed.py
 	$(BIN)/python bench/documents.py
 	$(BIN)/python bench/stall.py
+	$(BIN)/python bench/export.py
+	$(BIN)/python bench/onboarding.py
 
 # after changing the demo site's generator (gikfixtures/replica.py): rewrite the frozen copy the package ships
 freeze-demo: install

@@ -107,6 +107,8 @@ def cmd_catalog_merge(args) -> int:
 def _formats() -> list[str]:
     from scrapy.settings import Settings
     return sorted(Settings().getwithbase("FEED_EXPORTERS"))
+
+
 def cmd_sites_probe(args) -> int:
     from .periodic import parse_overrides
     from .probe.run import probe, read_homepages
@@ -137,6 +139,45 @@ def cmd_sites_check(args) -> int:
     except (SiteConfigError, ValueError) as e:
         print(f"gikcrawl sites check: {e}", file=sys.stderr)
         return 2
+
+
+def cmd_export(args) -> int:
+    from .dataset.export import export
+    from .dataset.sources import SourceError
+    formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
+    bad = [f for f in formats if f not in ("csv", "parquet")]
+    if bad or not formats:
+        print(f"gikcrawl export: unknown format {', '.join(bad) or '(none)'}; use csv, parquet", file=sys.stderr)
+        return 2
+    try:
+        manifest, problems = export(args.sources, args.output, formats)
+    except SourceError as e:
+        print(f"gikcrawl export: {e}", file=sys.stderr)
+        return 2
+    for problem in problems:
+        print(f"gikcrawl export: {problem}", file=sys.stderr)
+    t = manifest["tables"]
+    print(f"gikcrawl export: {manifest['reports']} reports ({t['reports']['columns']} columns), "
+          f"{t['figures_long']['rows']} figures, {t['warnings']['rows']} warnings, {t['checks']['rows']} checks "
+          f"({sum(manifest['checks_failed'].values())} failed), {t['agencies']['rows']} agencies -> {args.output}"
+          + (f"; {len(problems)} records skipped" if problems else ""), file=sys.stderr)
+    return 1 if problems else 0
+
+
+def cmd_report(args) -> int:
+    from .crawl import project_settings
+    from .dataset.report_html import write_report
+    from .dataset.sources import SourceError
+    replay_url = args.replay_url or project_settings().get("GIKCRAWL_REPLAY_URL")
+    try:
+        out, ds, problems = write_report(args.archive_dir, args.output, replay_url)
+    except SourceError as e:
+        print(f"gikcrawl report: {e}", file=sys.stderr)
+        return 2
+    for problem in problems:
+        print(f"gikcrawl report: {problem}", file=sys.stderr)
+    print(f"gikcrawl report: {len(ds.reports)} reports -> {out}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -212,6 +253,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", metavar="OUT.json", help="the findings as JSON")
     p.add_argument("-s", "--set", action="append", metavar="NAME=VALUE", help="a Scrapy or gikcrawl setting")
     p.set_defaults(func=cmd_sites_check)
+    p = sub.add_parser("export", help="research dataset (CSV + Parquet, codebook) from an archive's catalog or JSONL")
+    p.add_argument("sources", nargs="+", metavar="SOURCE", help="ARCHIVE_DIR, catalog.sqlite, or records .jsonl")
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="dataset folder to write")
+    p.add_argument("--formats", default="csv,parquet", help="csv,parquet (default both)")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("report", help="one self-contained HTML page about an archive: runs, dataset, charts")
+    p.add_argument("archive_dir", metavar="ARCHIVE_DIR")
+    p.add_argument("-o", "--output", metavar="OUT.html", help="default: ARCHIVE_DIR/report.html")
+    p.add_argument("--replay-url", metavar="TEMPLATE", help="link captures to a replay server, e.g. "
+                   "http://localhost:8080/gik/{timestamp}/{url} (default: setting GIKCRAWL_REPLAY_URL)")
+    p.set_defaults(func=cmd_report)
 
     warc = sub.add_parser("warc", help="WARC tools").add_subparsers(dest="warc_command", required=True)
     p = warc.add_parser("verify", help="check WARC files: digests, records, structure; one line per file")

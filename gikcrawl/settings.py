@@ -128,4 +128,8 @@ CHECK_SAMPLE_REPORTS = 3            # report links fetched per entry by `sites c
 PROBE_ORDER = "best"                # best: portal-named links first; breadth: shallowest first (a baseline)
 
 FEED_EXPORT_ENCODING = "utf-8"
+
+# Research dataset (gikcrawl/dataset/): `-O out.csv` writes the flat `reports` columns of `gikcrawl export`
+FEED_EXPORTERS = {"csv": "gikcrawl.dataset.feed.ReportsCsvItemExporter"}
+GIKCRAWL_REPLAY_URL = None          # `gikcrawl report` links captures here: e.g. http://host:8080/coll/{timestamp}/{url}
 LOG_LEVEL = "INFO"
