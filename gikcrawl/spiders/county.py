@@ -79,7 +79,8 @@ class CountySpider(scrapy.Spider):
     # --- requests ------------------------------------------------------------------------------------
 
     def request(self, url: str, site, kind: str, *, referer: str | None = None, text: str = "",
-                in_column: bool = False, recheck: bool = False, **kw) -> scrapy.Request | None:
+                in_column: bool = False, recheck: bool = False, via: str | None = None,
+                **kw) -> scrapy.Request | None:
         if not site.allows(url):
             self.crawler.stats.inc_value("gikcrawl/offsite_links")
             return None
@@ -101,6 +102,9 @@ class CountySpider(scrapy.Spider):
             meta.update(render_meta(site.key))
             if self.screenshots:
                 meta["playwright_page_methods"] = [PageMethod("screenshot", full_page=True, type="png")]
+        if via:           # a document shown by a viewer page: fetched as the viewer would, the viewer as Referer
+            meta["viewer"] = via
+            kw["headers"] = {**kw.get("headers", {}), "Referer": via}
         cls = kw.pop("cls", scrapy.Request)
         return cls(url, callback=kw.pop("callback", self.parse_page), errback=self.on_error, meta=meta, **kw)
 
@@ -191,7 +195,7 @@ class CountySpider(scrapy.Spider):
             if link.url in self.assembler.requested or link.url in self.assembler.done:
                 wanted.append(link.url)
                 continue
-            req = self.request(link.url, site, "attachment", referer=response.url, text=link.text)
+            req = self.request(link.url, site, "attachment", referer=response.url, text=link.text, via=link.via)
             if req is not None:
                 self.assembler.requested.add(link.url)
                 wanted.append(link.url)
@@ -243,7 +247,7 @@ class CountySpider(scrapy.Spider):
                      or len(reports) >= 2)
         for link in reports:
             kind = "attachment" if discovery.is_attachment_url(link.url) else "report"
-            req = self.request(link.url, site, kind, referer=base, text=link.text)
+            req = self.request(link.url, site, kind, referer=base, text=link.text, via=link.via)
             if req is not None:
                 yield req
         for link in discovery.column_links(sel, base, site):
