@@ -192,7 +192,7 @@ def _rows_to_lines(rows) -> list[str]:
     return [_pipe(r) for r in rows if any(_clean(c) for c in r)]
 
 
-def _flow(items) -> list[str]:
+def _flow(items) -> list:
     """items: (top, text, x0, x1, size) prose lines or (top, pipe row, None, None, 0), in any order →
     lines in reading order, a prose line that ran to the right margin joined with the next unless that
     one is indented or a heading."""
@@ -222,7 +222,7 @@ def _pdf(data: bytes, c: _Ctx, carrier: str):
                 raise DocumentError("encrypted PDF (password-protected)") from None
             e = e.__cause__ or e.__context__
         raise
-    lines, ocred = [], 0
+    pages, ocred = [], 0
     with pdf:
         if n > c.max_pages:
             c.warnings.append(f"PDF has {n} pages; only the first {c.max_pages} were read")
@@ -234,20 +234,41 @@ def _pdf(data: bytes, c: _Ctx, carrier: str):
                 c.warnings.append(f"page {i + 1}: text layer unreadable ({cids} glyphs without Unicode)")
             if (len(page.chars) < 5 and page.images) or cids > len(page.chars) / 3:
                 if c.ocr:
-                    lines += _ocr(page.to_image(resolution=OCR_DPI).original, c)
+                    pages.append(_PageItems(_ocr_items(_page_image(page, c), c), page.width))
                     ocred += 1
                 else:
                     c.warnings.append(f"page {i + 1}: no readable text layer (scanned?) and OCR is off")
             else:
-                lines += _pdf_page(page)
+                pages.append(_pdf_page(page, first=not pages))
             page.close()
     if ocred:
         c.warnings.append(f"{ocred} of {min(n, c.max_pages)} PDF pages have no readable text layer and were OCRed")
-    return lines, "pdf-ocr" if ocred else "pdf", n
+    return _stitch(pages), "pdf-ocr" if ocred else "pdf", n
 
 
-def _pdf_page(page) -> list[str]:
-    tables = [t for t in page.find_tables() if len(t.rows) >= 2 and max(len(r.cells) for r in t.rows) >= 2]
+@dataclass
+class _Table:
+    """A ruled table on one page: its box, column boundaries and rows of cells (None: covered by a span)."""
+    bbox: tuple
+    xs: list[float]
+    rows: list[list]
+    single_ok: bool = False     # a one-row table stands on its own (OCR: its rulings were found as a grid)
+
+
+@dataclass
+class _PageItems:
+    items: list                 # (top, text, x0, x1, size) prose lines; (top, _Table, None, None, 0) tables
+    width: float
+
+
+_PAGE_NUMBER = re.compile(r"^(?:[-—–－]\s*\d{1,3}\s*[-—–－]|第\s*\d{1,3}\s*页(?:\s*[，,/]?\s*共\s*\d{1,3}\s*页)?|"
+                          r"\d{1,3}\s*/\s*\d{1,3}|\d{1,3}|Page \d+(?: of \d+)?)$", re.IGNORECASE)
+_TITLE_WORDS = re.compile(r"年度报告|年报")
+_TITLE_YEAR = re.compile(r"(?:19|20)\d{2}|[〇○零一二三四五六七八九]{4}")
+
+
+def _pdf_page(page, first: bool = False) -> _PageItems:
+    tables = [t for t in page.find_tables() if max(len(r.cells) for r in t.rows) >= 2]
     boxes = [t.bbox for t in tables]
 
     def outside(obj) -> bool:
@@ -257,10 +278,119 @@ def _pdf_page(page) -> list[str]:
     prose = page.filter(outside) if boxes else page
     items = [(tl["top"], tl["text"], tl["x0"], tl["x1"], max(tl["bottom"] - tl["top"], 4))
              for tl in prose.extract_text_lines(return_chars=False) if tl["text"].strip()]
+    items = [it for it in items if not _PAGE_NUMBER.match(it[1].strip())]    # page numbers are no text
     for t in tables:
-        rows = [[_join(cell.split("\n")) for cell in row if cell is not None] for row in t.extract()]
-        items += [(t.bbox[1] + k * 1e-3, line, None, None, 0) for k, line in enumerate(_rows_to_lines(rows))]
-    return _flow(items)
+        xs = sorted({round(x, 0) for cell in t.cells for x in (cell[0], cell[2])})
+        rows = [[None if cell is None else _join(cell.split("\n")) for cell in row] for row in t.extract()]
+        items.append((t.bbox[1], _Table(t.bbox, xs, rows), None, None, 0))
+    if first:
+        items = _title_block(items, page.width)
+    return _PageItems(items, page.width)
+
+
+def _title_block(items: list, width: float) -> list:
+    """The title among the first lines of the first page: the line with 年度报告/年报 and a year, with the
+    lines it was wrapped onto (same size, same alignment, close together) joined to it, and cut from a
+    paragraph it was run into. It stands as its own line, never joined with what follows."""
+    prose = sorted((it for it in items if it[2] is not None), key=lambda it: it[0])[:8]
+    tables_top = min((it[0] for it in items if it[2] is None), default=float("inf"))
+    prose = [it for it in prose if it[0] < tables_top]
+    if not prose:
+        return items
+    body = sorted(it[4] for it in prose)[len(prose) // 2]
+
+    def centred(it) -> bool:
+        return abs((it[2] + it[3]) / 2 - width / 2) < 2 * it[4] and it[2] > width * 0.15
+
+    def alike(a, b) -> bool:
+        return (abs(a[4] - b[4]) <= 0.15 * max(a[4], b[4]) and centred(a) == centred(b)
+                and b[0] - a[0] <= 2.2 * max(a[4], b[4]))
+
+    for k, it in enumerate(prose):
+        if not _TITLE_WORDS.search(it[1]) and not (k + 1 < len(prose) and _TITLE_WORDS.search(it[1] + prose[k + 1][1])):
+            continue
+        lo = k
+        while lo > 0 and k - lo < 2 and alike(prose[lo - 1], prose[lo]) and (centred(it) or it[4] > body * 1.15):
+            lo -= 1
+        hi = k
+        while hi + 1 < len(prose) and hi - lo < 2 and alike(prose[hi], prose[hi + 1]) and \
+                not _TITLE_WORDS.search(" ".join(x[1] for x in prose[lo:hi + 1])):
+            hi += 1
+        block = prose[lo:hi + 1]
+        text = _join(x[1] for x in block)
+        m = _TITLE_WORDS.search(text)
+        if not m or not _TITLE_YEAR.search(text[:m.end()]):
+            return items
+        rest = ""
+        if not (centred(it) or it[4] > body * 1.15):          # run into a paragraph: cut after 年度报告
+            paren = re.match(r"[（(][^）)]{1,12}[）)]", text[m.end():])
+            cut = m.end() + (paren.end() if paren else 0)
+            text, rest = text[:cut], text[cut:]
+        top, last = block[0][0], block[-1]
+        out = [x for x in items if x not in block]
+        out.append((top, text, block[0][2], block[0][2], last[4]))       # x1 = x0: never joined onto
+        if rest.strip():
+            out.append((last[0] + 1e-3, rest, last[2], last[3], last[4]))
+        return out
+    return items
+
+
+def _stitch(pages: list[_PageItems]) -> list[str]:
+    """Pages → lines. A table that ends a page and a table that starts the next one with the same outer
+    columns are one table: a header row repeated on the new page is dropped, a row split by the break is
+    joined cell by cell, and a lone row (one-row table) on the next page belongs to the table above."""
+    out: list[str] = []
+    prev: _Table | None = None          # the table that ended the previous page
+    for page in pages:
+        tol = page.width * 0.006
+        items = sorted(page.items, key=lambda it: (it[0], it[2] is not None))
+        flowed: list = []
+        for n, it in enumerate(items):
+            t = it[1]
+            if isinstance(t, _Table):
+                if n == 0 and prev is not None and _continues(prev, t, tol):
+                    rows = t.rows
+                    if rows and prev.rows and rows[0] == prev.rows[0] and len(prev.rows) > 1:
+                        rows = rows[1:]                        # a repeated header row
+                    if rows and prev.rows and _split_row(prev.rows[-1], rows[0]):
+                        prev.rows[-1] = [None if a is None else _join([a, b]) for a, b in zip(prev.rows[-1], rows[0])]
+                        rows = rows[1:]
+                    prev.rows += rows
+                    continue
+                if len(t.rows) < 2 and not t.single_ok:
+                    continue                 # a one-row box that continues nothing: decoration, not a table
+            flowed.append(it)
+        last = items[-1][1] if items else None
+        out += _flow(flowed)
+        if not isinstance(last, _Table):
+            prev = None
+        elif any(it[1] is last for it in flowed):
+            prev = last
+        # else: the page's last table was merged into prev (a table over three pages), which goes on
+    return [line for x in out for line in (_rows_to_lines(_own(x.rows)) if isinstance(x, _Table) else [x])]
+
+
+def _own(rows) -> list[list[str]]:
+    return [[cell for cell in row if cell is not None] for row in rows]
+
+
+def _continues(prev: _Table, t: _Table, tol: float = 3) -> bool:
+    """Same outer edges, and each column boundary of the one is a boundary of the other."""
+    if abs(prev.xs[0] - t.xs[0]) > tol or abs(prev.xs[-1] - t.xs[-1]) > tol:
+        return False
+    small, big = sorted((prev.xs, t.xs), key=len)
+    return all(any(abs(x - y) <= tol for y in big) for x in small)
+
+
+def _split_row(a: list, b: list) -> bool:
+    """b is the rest of row a cut by a page break: same cells, and b has nothing where a row of its own
+    would start (its first own cell is empty) while no column holds a figure in both parts."""
+    if len(a) != len(b) or [x is None for x in a] != [x is None for x in b]:
+        return False
+    own = [(x, y) for x, y in zip(a, b) if x is not None]
+    if not own or own[0][1]:
+        return False
+    return not any(x and y and _CLEAN_NUMBER.match(x) and _CLEAN_NUMBER.match(y) for x, y in own)
 
 
 # --- OOXML -----------------------------------------------------------------------------------------
@@ -682,6 +812,24 @@ def _snap(text: str, c: _Ctx) -> str:
 
 def _ocr(img, c: _Ctx) -> list[str]:
     """One page image → lines: ruled tables as pipe rows of own cells, other text by tesseract's lines."""
+    return _stitch([_PageItems(_ocr_items(img, c), img.width)])
+
+
+def _page_image(page, c: _Ctx):
+    """A scanned PDF page as an image at the scan's own resolution (a 300-dpi scan is not resampled down to
+    200 dpi, a 150-dpi one not blown up), from the page's largest image; OCR_DPI when none says."""
+    dpi = OCR_DPI
+    images = [im for im in page.images if im.get("srcsize") and im["x1"] > im["x0"]]
+    if images:
+        im = max(images, key=lambda im: (im["x1"] - im["x0"]) * (im["bottom"] - im["top"]))
+        dpi = im["srcsize"][0] / ((im["x1"] - im["x0"]) / 72)
+    dpi = min(max(dpi, 100), 600)
+    while page.width * page.height * (dpi / 72) ** 2 > MAX_PIXELS:
+        dpi *= 0.8
+    return page.to_image(resolution=round(dpi)).original
+
+
+def _ocr_items(img, c: _Ctx) -> list:
     from PIL import ImageDraw
     if img.width * img.height > MAX_PIXELS:
         raise DocumentError(f"decompression bomb: {img.width}x{img.height} pixels (limit {MAX_PIXELS})")
@@ -695,9 +843,9 @@ def _ocr(img, c: _Ctx) -> list[str]:
     if tables:
         texts = _ocr_cells(gray, tables, c)
         for t, (xs, ys, region) in enumerate(tables):
-            for i in range(len(ys) - 1):
-                own = [texts.get((t, (i, j)), "") for j in range(len(xs) - 1) if region[i, j] == (i, j)]
-                items += [(ys[i], line, None, None, 0) for line in _rows_to_lines([own])]
+            rows = [[texts.get((t, (i, j)), "") if region[i, j] == (i, j) else None for j in range(len(xs) - 1)]
+                    for i in range(len(ys) - 1)]
+            items.append((ys[0], _Table((xs[0], ys[0], xs[-1], ys[-1]), list(xs), rows, single_ok=True), None, None, 0))
             draw.rectangle((xs[0] - 4, ys[0] - 4, xs[-1] + 4, ys[-1] + 4), fill=255)
     lines: dict = {}
     for text, x, top, w, h, key, _ in (_tess(gray, c) if _ink(gray) else []):
@@ -712,6 +860,8 @@ def _ocr(img, c: _Ctx) -> list[str]:
             pieces[-1].append(word)
         texts = [_join(wd[3] for wd in piece) for piece in pieces]
         top = min(wd[1] for wd in words)
-        items.append((top, _pipe(texts), None, None, 0) if len(texts) >= 3 else
-                     (top, " ".join(texts), words[0][0], max(wd[4] for wd in words), size))
-    return _flow(items)
+        if len(texts) >= 3:
+            items.append((top, _pipe(texts), None, None, 0))
+        elif not _PAGE_NUMBER.match(" ".join(texts)):
+            items.append((top, " ".join(texts), words[0][0], max(wd[4] for wd in words), size))
+    return items

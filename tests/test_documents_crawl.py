@@ -8,14 +8,13 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from crawl_helpers import by_path, crawl, minimal_entry, write_sites
 from warcio.archiveiterator import ArchiveIterator
 
 from gikcrawl.attachments import attachment_record, merge, response_carrier
+from gikcrawl.extract import report_record
 from gikcrawl.fixtures import docgen, reportgen
 from gikcrawl.fixtures.replica import Page, ReplicaServer, Site, tiny_pdf, tiny_png
-from gikcrawl.extract import report_record
-
-from crawl_helpers import by_path, crawl, minimal_entry, write_sites
 
 HTML = "text/html; charset=utf-8"
 VIEWER = "/dv/static/pdfjs/web/viewer.html"
@@ -23,7 +22,7 @@ VIEWER = "/dv/static/pdfjs/web/viewer.html"
 
 def _page(title: str, body: str) -> bytes:
     return (f"<html><head><meta charset='utf-8'><title>{title}_青山县人民政府</title></head><body><h1>{title}</h1>"
-            f"<div class='TRS_Editor'>{body}</div></body></html>").encode("utf-8")
+            f"<div class='TRS_Editor'>{body}</div></body></html>").encode()
 
 
 def _hotlinked(data: bytes, viewer_path: str):
@@ -83,7 +82,7 @@ def test_viewer_documents_and_files_by_response(doc_site, tmp_path):
     site, t = doc_site
     with ReplicaServer(site) as server:
         yaml_path = write_sites(tmp_path / "s.yaml", {site.key: minimal_entry(server, site)})
-        items, log = crawl(tmp_path, yaml_path, site.key)
+        items, _ = crawl(tmp_path, yaml_path, site.key)
         got = by_path(items, server)
         requested = [path for _, path in server.access_log]
         base = server.base_url
