@@ -211,7 +211,10 @@ def _flow(items) -> list:
 # --- PDF -------------------------------------------------------------------------------------------
 
 def _pdf(data: bytes, c: _Ctx, carrier: str):
+    import logging
+
     import pdfplumber
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)     # per-glyph font warnings of office PDFs
     from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
@@ -283,9 +286,44 @@ def _pdf_page(page, first: bool = False) -> _PageItems:
         xs = sorted({round(x, 0) for cell in t.cells for x in (cell[0], cell[2])})
         rows = [[None if cell is None else _join(cell.split("\n")) for cell in row] for row in t.extract()]
         items.append((t.bbox[1], _Table(t.bbox, xs, rows), None, None, 0))
+    if tables:
+        items = _open_row(page, items, last=True)
     if first:
         items = _title_block(items, page.width)
+    elif tables:
+        items = _open_row(page, items, last=False)
     return _PageItems(items, page.width)
+
+
+def _open_row(page, items: list, last: bool) -> list:
+    """A table cut by a page break whose row at the cut lost its ruling (Chromium draws a collapsed border
+    once, on one of the two pages): the text right below the page's last table (last=True) or right above
+    its first one, within its columns and with nothing beyond it, is that row, cut into cells at the
+    table's column boundaries."""
+    tabs = [it for it in items if it[2] is None and isinstance(it[1], _Table)]
+    edge = (max if last else min)(tabs, key=lambda it: it[0])
+    t: _Table = edge[1]
+    y0, y1 = (t.bbox[3], page.height) if last else (0, t.bbox[1])
+    near = [it for it in items if it[2] is not None and y0 <= it[0] + (0 if last else it[4]) <= y1 + 0.5]
+    if not near or len(near) > 4 or any(it[2] < t.xs[0] - 2 or it[3] > t.xs[-1] + 2 for it in near):
+        return items
+    gap = (min(it[0] for it in near) - y0) if last else (y1 - max(it[0] + it[4] for it in near))
+    if gap > 2.5 * max(it[4] for it in near):
+        return items
+    top, bottom = (y0 - 0.5, max(it[0] + it[4] for it in near) + 1) if last else (min(it[0] for it in near) - 1, y1 + 0.5)
+    words = page.crop((t.xs[0], top, t.xs[-1], bottom)).extract_words()
+    cells = [[] for _ in t.xs[:-1]]
+    for w in sorted(words, key=lambda w: (round(w["top"]), w["x0"])):
+        j = bisect_right(t.xs, (w["x0"] + w["x1"]) / 2) - 1
+        cells[min(max(j, 0), len(cells) - 1)].append(w["text"])
+    row = [_join(c) for c in cells]
+    if sum(bool(c) for c in row) < 2 or not any(_CLEAN_NUMBER.match(c) for c in row):
+        return items
+    if last:
+        t.rows.append(row)
+    else:
+        t.rows.insert(0, row)
+    return [it for it in items if not any(it is x for x in near)]
 
 
 def _title_block(items: list, width: float) -> list:
@@ -306,9 +344,14 @@ def _title_block(items: list, width: float) -> list:
         return (abs(a[4] - b[4]) <= 0.15 * max(a[4], b[4]) and centred(a) == centred(b)
                 and b[0] - a[0] <= 2.2 * max(a[4], b[4]))
 
-    for k, it in enumerate(prose):
-        if not _TITLE_WORDS.search(it[1]) and not (k + 1 < len(prose) and _TITLE_WORDS.search(it[1] + prose[k + 1][1])):
-            continue
+    def holds(k: int) -> bool:        # the title words, or the words cut by a wrap onto the next line
+        nxt = prose[k + 1][1] if k + 1 < len(prose) else ""
+        return bool(_TITLE_WORDS.search(prose[k][1]) or (not _TITLE_WORDS.search(nxt)
+                                                         and _TITLE_WORDS.search(prose[k][1] + nxt)))
+
+    found = [k for k in range(len(prose)) if holds(k)]
+    for k in sorted(found, key=lambda k: -prose[k][4])[:1]:     # the largest type among them
+        it = prose[k]
         lo = k
         while lo > 0 and k - lo < 2 and alike(prose[lo - 1], prose[lo]) and (centred(it) or it[4] > body * 1.15):
             lo -= 1
