@@ -647,11 +647,14 @@ def _image(data: bytes, c: _Ctx, carrier: str):
     return lines, carrier, frames
 
 
-def _runs(bw: bytes, w: int, h: int, minlen: int) -> list[tuple[int, int, int, int]]:
-    """Dark horizontal runs ≥ minlen, merged over adjacent pixel rows: (y, x0, x1, thickness)."""
-    pat, segs = re.compile(rb"\x01{%d,}" % minlen), []          # segs: [y0, y1, x0, x1]
+def _runs(bw: bytes, w: int, h: int, minlen: int, gap: int = 3) -> list[tuple[int, int, int, int]]:
+    """Dark horizontal runs ≥ minlen, merged over adjacent pixel rows: (y, x0, x1, thickness). A run may
+    have gaps of up to `gap` px (noise eats pixels of thin rulings) but must be 80 % ink."""
+    pat, segs = re.compile(rb"\x01+(?:\x00{1,%d}\x01+)*" % gap), []          # segs: [y0, y1, x0, x1]
     for y in range(h):
         for m in pat.finditer(bw, y * w, (y + 1) * w):
+            if m.end() - m.start() < minlen or m.group().count(1) < 0.8 * (m.end() - m.start()):
+                continue
             x0, x1 = m.start() - y * w, m.end() - y * w
             s = next((s for s in reversed(segs[-40:]) if y - s[1] <= 1 and x0 < s[3] and x1 > s[2]), None)
             if s:
@@ -671,13 +674,13 @@ def _cluster(values, tol) -> list[float]:
     return [sum(g) / len(g) for g in out]
 
 
-def _covered(segs, pos, lo, hi, tol) -> bool:
-    """Do the segments at `pos` cover most of [lo, hi]?"""
+def _covered(segs, pos, lo, hi, tol, frac: float = 0.6) -> bool:
+    """Do the segments at `pos` cover most (frac) of [lo, hi]?"""
     got, end = 0.0, lo
     for a, b in sorted((max(a, lo), min(b, hi)) for p, a, b in segs if abs(p - pos) <= tol and b > lo and a < hi):
         if b > end:
             got, end = got + b - max(a, end), b
-    return got >= 0.6 * (hi - lo)
+    return got >= frac * (hi - lo)
 
 
 def _find(parent: dict, k):
@@ -689,14 +692,20 @@ def _find(parent: dict, k):
 
 def _tables(gray, tol: int = 6):
     """Ruled tables: [(xs, ys, {(i, j): origin cell of its span})], the rulings, how many are horizontal."""
-    from PIL import Image
-    from PIL import ImageFilter
+    from PIL import Image, ImageChops
     w, h = gray.size
-    bw = _dark(gray, 1).filter(ImageFilter.MaxFilter(3))      # closes the 1-2 px gaps noise cuts into rulings
-    hs = _runs(bw.tobytes(), w, h, max(40, w // 30))
-    vs = _runs(bw.transpose(Image.Transpose.TRANSPOSE).tobytes(), h, w, max(30, h // 90))
+    bw = _dark(gray, 1)
+    # each ruling's pixels are spread across the line it belongs to (1 px each way, across the line only:
+    # along it would bridge the gaps between characters), which closes the gaps noise and a residual
+    # slant cut into thin rulings
+    across_h = ImageChops.lighter(ImageChops.offset(bw, 0, 1), ImageChops.offset(bw, 0, -1))
+    across_v = ImageChops.lighter(ImageChops.offset(bw, 1, 0), ImageChops.offset(bw, -1, 0))
+    hmin = max(40, w // 30)
+    hs = _runs(ImageChops.lighter(bw, across_h).tobytes(), w, h, hmin)
+    vs = _runs(ImageChops.lighter(bw, across_v).transpose(Image.Transpose.TRANSPOSE).tobytes(), h, w, max(30, h // 90))
     # a cell border starts and ends on horizontal rulings; glyph strokes do not
-    on_h = lambda x, y: any(abs(hy - y) <= tol and hx0 - tol <= x <= hx1 + tol for hy, hx0, hx1, _ in hs)  # noqa: E731
+    # (along the ruling, up to one minimum run: a noisy ruling's end piece may be too short to be a run)
+    on_h = lambda x, y: any(abs(hy - y) <= tol and hx0 - hmin <= x <= hx1 + hmin for hy, hx0, hx1, _ in hs)  # noqa: E731
     vs = [v for v in vs if on_h(v[0], v[1]) and on_h(v[0], v[2])]
     parent = {k: k for k in range(len(hs) + len(vs))}
     for i, (y, x0, x1, _) in enumerate(hs):
@@ -711,6 +720,10 @@ def _tables(gray, tol: int = 6):
         gh = [hs[k][:3] for k in keys if k < len(hs)]
         gv = [vs[k - len(hs)][:3] for k in keys if k >= len(hs)]
         ys, xs = _cluster([s[0] for s in gh], tol), _cluster([s[0] for s in gv], tol)
+        # a ruling runs from one cell border to another; a glyph stroke (or strokes bridged by the gap
+        # tolerance of _runs) starts and ends inside a cell
+        ys = [y for y in ys if any(_covered(gh, y, a, b, tol, 0.9) for a, b in zip(xs, xs[1:]))]
+        xs = [x for x in xs if any(_covered(gv, x, a, b, tol, 0.9) for a, b in zip(ys, ys[1:]))]
         if len(ys) < 2 or len(xs) < 2:
             continue
         cell = {(i, j): (i, j) for i in range(len(ys) - 1) for j in range(len(xs) - 1)}
@@ -890,6 +903,46 @@ def _snap(text: str, c: _Ctx) -> str:
     return _LEXICON[near[0][1]]
 
 
+_SEQUENCES: list[tuple[str, ...]] = []
+
+
+def _snap_row(row: list, c: _Ctx) -> list:
+    """Short header labels (总计, 其他, 合计) misread by one character (总证, 阁计, 其化) are snapped by a scored
+    matcher: the labels of the same length one character away, scored by the row's position — the
+    template's label before it in a header sequence (尚未审结 → 总计) ending the cell to its left, or its
+    label after it starting the cell to its right. A unique best is taken (counted in a warning); a tie
+    leaves the text as read, and the parser then leaves what depends on it null with a warning."""
+    if not _SEQUENCES:
+        from .parser import templates as T
+        _SEQUENCES.extend([tuple(T.APPLICANT_COLUMN_LABELS), tuple(T.OUTCOME_COLUMN_LABELS), ("合计",)])
+    short = {x for seq in _SEQUENCES for x in seq if len(x) <= 3}
+    own = [k for k, x in enumerate(row) if x is not None]
+    out = list(row)
+    for n, k in enumerate(own):
+        key = _key(row[k] or "")
+        if not 2 <= len(key) <= 3 or key in short or not re.search(r"[\u4e00-\u9fff]", key):
+            continue
+        left = _key(out[own[n - 1]] or "") if n else ""
+        right = _key(row[own[n + 1]] or "") if n + 1 < len(own) else ""
+        scored = []
+        for cand in short:
+            if len(cand) != len(key) or _distance(cand, key) != 1:
+                continue
+            score = 1
+            for seq in _SEQUENCES:
+                if cand in seq:
+                    i = seq.index(cand)
+                    score += 2 * (i > 0 and left == seq[i - 1]) + 2 * (i + 1 < len(seq) and right == seq[i + 1])
+            scored.append((score, cand))
+        scored.sort(reverse=True)
+        if scored and (len(scored) == 1 or scored[0][0] > scored[1][0]):
+            out[k] = scored[0][1]
+            if not any(w.startswith("OCR: short table labels") for w in c.warnings):
+                c.warnings.append("OCR: short table labels one character off (总证 → 总计) were snapped by their "
+                                  "place in the header row")
+    return out
+
+
 def _ocr(img, c: _Ctx) -> list[str]:
     """One page image → lines: ruled tables as pipe rows of own cells, other text by tesseract's lines."""
     return _stitch([_PageItems(_ocr_items(img, c), img.width)])
@@ -923,8 +976,8 @@ def _ocr_items(img, c: _Ctx) -> list:
     if tables:
         texts = _ocr_cells(gray, tables, c)
         for t, (xs, ys, region) in enumerate(tables):
-            rows = [[texts.get((t, (i, j)), "") if region[i, j] == (i, j) else None for j in range(len(xs) - 1)]
-                    for i in range(len(ys) - 1)]
+            rows = [_snap_row([texts.get((t, (i, j)), "") if region[i, j] == (i, j) else None
+                               for j in range(len(xs) - 1)], c) for i in range(len(ys) - 1)]
             items.append((ys[0], _Table((xs[0], ys[0], xs[-1], ys[-1]), list(xs), rows, single_ok=True), None, None, 0))
             draw.rectangle((xs[0] - 4, ys[0] - 4, xs[-1] + 4, ys[-1] + 4), fill=255)
     lines: dict = {}

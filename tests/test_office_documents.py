@@ -109,3 +109,18 @@ def test_scan_shift_and_rotation_give_the_same_figures():
     for key, got in rows.items():
         same = sum(a == b for a, b in zip(straight, got))
         assert len(got) == len(straight) and same >= len(straight) - 1, (key, set(got) ^ set(straight))
+
+
+@pytest.mark.parametrize("row,index,want", [
+    (["结果维持", "结果纠正", "其他结果", "尚未审结", "总证"], 4, "总计"),       # one candidate
+    (["结果维持", "结果纠正", "其他结果", "尚未审结", "阁计"], 4, "总计"),       # 总计/合计 tie, broken by 尚未审结
+    (["商业企业", "科研机构", "社会公益组织", "法律服务机构", "其化", "总计"], 4, "其他"),
+    (["阁计", "5"], 0, None),                                                    # a tie without context
+    (["结果维持", "结果纠正", "其他结果", "尚未审结", "说明"], 4, None),        # nothing one character away
+])
+def test_short_labels_snapped_by_their_place_in_the_row(row, index, want):
+    c = D._Ctx(1, True, 1e18, 1)
+    got = D._snap_row(row, c)
+    assert got[index] == (want or row[index])
+    assert [k for k in range(len(row)) if got[k] != row[k]] == ([index] if want else [])
+    assert bool(c.warnings) == bool(want)
