@@ -715,7 +715,7 @@ def _tables(gray, tol: int = 6):
     groups: dict = {}
     for k in parent:
         groups.setdefault(_find(parent, k), []).append(k)
-    out = []
+    out, kept_h, kept_v = [], [], []
     for keys in groups.values():
         gh = [hs[k][:3] for k in keys if k < len(hs)]
         gv = [vs[k - len(hs)][:3] for k in keys if k >= len(hs)]
@@ -735,7 +735,10 @@ def _tables(gray, tol: int = 6):
                 a, b = _find(cell, (i, j)), _find(cell, (i + 1, j))
                 cell[max(a, b)] = min(a, b)
         out.append((xs, ys, {k: _find(cell, k) for k in cell}))
-    return out, hs + vs, len(hs)
+        # only the table's own rulings are erased before OCR (a run of bridged glyph strokes is text)
+        kept_h += [hs[k] for k in keys if k < len(hs) and any(abs(hs[k][0] - y) <= tol for y in ys)]
+        kept_v += [vs[k - len(hs)] for k in keys if k >= len(hs) and any(abs(vs[k - len(hs)][0] - x) <= tol for x in xs)]
+    return out, kept_h + kept_v, len(kept_h)
 
 
 # --- images: OCR -----------------------------------------------------------------------------------
