@@ -142,7 +142,7 @@ class _Ctx:
 
 
 def extract(data: bytes, carrier: str | None = None, *, filename: str = "", max_pages: int = 200,
-            ocr: bool = True, timeout: float = 120) -> Extracted:
+            ocr: bool = True, timeout: float = 300) -> Extracted:
     carrier = carrier or sniff(data, filename)
     if carrier is None:
         raise DocumentError("unsupported: not a PDF, Office, RTF or image file")
@@ -257,7 +257,6 @@ class _Table:
     bbox: tuple
     xs: list[float]
     rows: list[list]
-    single_ok: bool = False     # a one-row table stands on its own (OCR: its rulings were found as a grid)
 
 
 @dataclass
@@ -402,7 +401,7 @@ def _stitch(pages: list[_PageItems]) -> list[str]:
                         rows = rows[1:]
                     prev.rows += rows
                     continue
-                if len(t.rows) < 2 and not t.single_ok:
+                if len(t.rows) < 2:
                     continue                 # a one-row box that continues nothing: decoration, not a table
             flowed.append(it)
         last = items[-1][1] if items else None
@@ -745,7 +744,7 @@ def _tables(gray, tol: int = 6):
 
 _QUOTES = "\u201c\u201d\"'\u2018\u2019\u00ab\u00bb`"
 _NUMBERISH = re.compile(rf"^[{_QUOTES}]*([+\-]?[\dlIO|丨oO][\dlIO|丨oO,.]*(?:万元|件|%)?)[{_QUOTES}.,]*$")
-_DIGITLIKE = re.compile(rf"^[\dA-Za-z了丨|〇口一.,+\-%{_QUOTES}]{{0,6}}$")      # empty, 了 for 7, 5D22
+_DIGITLIKE = re.compile(rf"^[\dA-Za-z了丨|工〇口一.,+\-%{_QUOTES}]{{0,6}}$")      # empty, 了 for 7, 工 for 1, 5D22
 _CLEAN_NUMBER = re.compile(r"^[+\-]?\d+(\.\d+)?%?$")
 _DIGITS = str.maketrans({"l": "1", "I": "1", "|": "1", "丨": "1", "o": "0", "O": "0"})
 
@@ -859,8 +858,17 @@ def _ocr_cells(gray, tables, c: _Ctx) -> dict:
     redo = [(k, im) for k, im in crops if not _CLEAN_NUMBER.match(read.get(k, ("", 0))[0]) and (
         _DIGITLIKE.match(read.get(k, ("", 0))[0]) or (len(read[k][0]) <= 2 and read[k][1] < 80))]
     if redo:
-        read.update({k: v for k, v in _read_crops(redo, c, "eng", f"{OCR_CONFIG} {OCR_DIGITS}", 1).items()
-                     if _CLEAN_NUMBER.match(v[0])})
+        shapes = {k: im.size for k, im in redo}
+        for k, v in _read_crops(redo, c, "eng", f"{OCR_CONFIG} {OCR_DIGITS}", 1).items():
+            if not _CLEAN_NUMBER.match(v[0]):
+                continue
+            # digits read twice disagree on their count (22 → 2): the ink's width says how many there are
+            first = re.sub(r"\D", "", read.get(k, ("", 0))[0].translate(_DIGITS))
+            w, h = shapes[k]
+            count = round((w - 12) / max(1, 0.65 * (h - 12)))     # a digit: ~0.65 of its height wide
+            if first and v[0].isdigit() and len(v[0]) != count and len(first) == count:
+                v = (first, v[1])
+            read[k] = v
     out = {}
     for k, (text, _) in read.items():
         m = _NUMBERISH.match(text)
@@ -981,7 +989,7 @@ def _ocr_items(img, c: _Ctx) -> list:
         for t, (xs, ys, region) in enumerate(tables):
             rows = [_snap_row([texts.get((t, (i, j)), "") if region[i, j] == (i, j) else None
                                for j in range(len(xs) - 1)], c) for i in range(len(ys) - 1)]
-            items.append((ys[0], _Table((xs[0], ys[0], xs[-1], ys[-1]), list(xs), rows, single_ok=True), None, None, 0))
+            items.append((ys[0], _Table((xs[0], ys[0], xs[-1], ys[-1]), list(xs), rows), None, None, 0))
             draw.rectangle((xs[0] - 4, ys[0] - 4, xs[-1] + 4, ys[-1] + 4), fill=255)
     lines: dict = {}
     for text, x, top, w, h, key, _ in (_tess(gray, c) if _ink(gray) else []):
