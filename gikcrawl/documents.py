@@ -855,19 +855,29 @@ def _ocr_cells(gray, tables, c: _Ctx) -> dict:
         return {}
     ink = sorted(im.height - 12 for _, im in crops)[len(crops) // 2]       # median glyph height, px
     read = _read_crops(crops, c, OCR_CELL_LANG, OCR_CONFIG, min(4.0, max(1.0, OCR_CELL_PX / max(ink, 1))))
-    redo = [(k, im) for k, im in crops if not _CLEAN_NUMBER.match(read.get(k, ("", 0))[0]) and (
-        _DIGITLIKE.match(read.get(k, ("", 0))[0]) or (len(read[k][0]) <= 2 and read[k][1] < 80))]
+
+    def digits(k, im) -> int:          # how many digits the ink is wide: a digit is ~0.65 of its height
+        return round((im.width - 12) / max(1, 0.65 * (im.height - 12)))
+
+    def suspect(k, im) -> bool:
+        text, conf = read.get(k, ("", 0))
+        if _CLEAN_NUMBER.match(text):                  # a number whose ink is wider or narrower (22 → 2)
+            return text.isdigit() and len(text) != digits(k, im)
+        return bool(_DIGITLIKE.match(text)) or (len(text) <= 2 and conf < 80)
+
+    redo = [(k, im) for k, im in crops if suspect(k, im)]
     if redo:
-        shapes = {k: im.size for k, im in redo}
+        shapes = dict(redo)
         for k, v in _read_crops(redo, c, "eng", f"{OCR_CONFIG} {OCR_DIGITS}", 1).items():
             if not _CLEAN_NUMBER.match(v[0]):
                 continue
-            # digits read twice disagree on their count (22 → 2): the ink's width says how many there are
+            # the two reads disagree on the count of digits: the ink's width says which is right
             first = re.sub(r"\D", "", read.get(k, ("", 0))[0].translate(_DIGITS))
-            w, h = shapes[k]
-            count = round((w - 12) / max(1, 0.65 * (h - 12)))     # a digit: ~0.65 of its height wide
+            count = digits(k, shapes[k])
             if first and v[0].isdigit() and len(v[0]) != count and len(first) == count:
                 v = (first, v[1])
+            elif _CLEAN_NUMBER.match(read.get(k, ("", 0))[0]) and len(v[0]) != count:
+                continue                               # a clean first read is replaced only by a better fit
             read[k] = v
     out = {}
     for k, (text, _) in read.items():
