@@ -9,6 +9,10 @@
    the truth. The image carrier holds the applications table only and is scored on it. OCR carriers
    (image, scanned 200 dpi PDF) need tesseract + chi_sim; DOC/RTF need LibreOffice; missing tools are
    reported as skipped. ``--ocr-n`` (default 10) limits the slow OCR carriers.
+3. Office-made corpus (``--office-n`` reports, ``--scan-n`` of them scanned; ``--office-only``): the HTML
+   report exported by LibreOffice (PDF, DOCX), printed by Chromium (PDF, also with grey rulings), and
+   scans of the LibreOffice PDF (300 dpi clean; 150 dpi noisy, 0.6° and shifted; 200 dpi grey rulings,
+   -1°, shifted): accuracy, wrong and silent figures, pages/s and its ratio to the reportlab PDFs.
 """
 from __future__ import annotations
 
@@ -92,15 +96,71 @@ def accuracy(n: int, ocr_n: int, only: list[str] | None) -> None:
               f"{secs / count:6.2f}  {notes}")
 
 
+def office_made(n: int, scans: int) -> None:
+    """Documents made by the tools offices use (tests/office_corpus.py): per carrier, share of the truth's
+    table cells read right, wrong figures (non-null, not the truth) and the silent ones among them (in a
+    record without any warning whose checks pass), pages/s; and pages/s as a ratio to the reportlab PDFs
+    of the same reports (the baseline, measured in this run)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    import office_corpus as oc
+    seeds = [600 + i for i in range(n)]
+    carriers = {"reportlab-pdf (baseline)": lambda s: g.render_pdf(oc.truth(s))}
+    if oc.soffice():
+        carriers |= {"libreoffice-pdf": lambda s: oc.office(s, "pdf"), "libreoffice-docx": lambda s: oc.office(s, "docx")}
+    if oc.chromium():
+        carriers |= {"chromium-pdf": lambda s: oc.printed(s), "chromium-pdf-grey": lambda s: oc.printed(s, True)}
+    if oc.soffice() and _have_ocr():
+        carriers |= {
+            "scan-300dpi-clean": lambda s: oc.scan(oc.office(s, "pdf"), 300),
+            "scan-150dpi-noisy": lambda s: oc.scan(oc.office(s, "pdf"), 150, noise=18, angle=0.6, shift=(8, -6),
+                                                   seed=s),
+            "scan-200dpi-grey-1deg": lambda s: oc.scan(oc.office(s, "pdf", grey=True), 200, noise=8, angle=-1.0,
+                                                       shift=(-10, 10), seed=s)}
+    print(f"\noffice-made corpus ({n} reports, {scans} for scans)")
+    print(f"{'carrier':26} {'cells ok':>9} {'cells':>6} {'accuracy':>9} {'wrong':>6} {'silent':>6} {'pages/s':>8} "
+          f"{'vs base':>8}")
+    base = None
+    for name, make in carriers.items():
+        ok = total = wrong = silent = pages = 0
+        secs = 0.0
+        for seed in seeds[: scans if name.startswith("scan") else n]:
+            t, data = oc.truth(seed), make(seed)
+            start = time.perf_counter()
+            try:
+                ex = D.extract(data, timeout=600)
+            except D.DocumentError as e:
+                print(f"  {name} {seed}: {e}")
+                continue
+            finally:
+                secs += time.perf_counter() - start
+            pages += ex.pages or 1
+            rec = parse_document(ex.lines, ex.lines, [])
+            a, b = g.field_accuracy(t, rec)
+            want, got = g.table_cells(t.tables), g.table_cells(rec["tables"])
+            bad = sum(1 for k, v in got.items() if v is not None and k in want and v != want[k])
+            ok, total, wrong = ok + a, total + b, wrong + bad
+            if not ex.warnings and not rec["warnings"] and all(c["ok"] for c in rec["checks"]):
+                silent += bad
+        rate = pages / secs if secs else 0.0
+        base = base or rate
+        print(f"{name:26} {ok:9d} {total:6d} {ok / max(total, 1):9.2%} {wrong:6d} {silent:6d} {rate:8.2f} "
+              f"{rate / base:7.2f}x")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pdfs", type=int, default=60, help="PDFs for the throughput run (default 60)")
     ap.add_argument("--n", type=int, default=20, help="reports per carrier for accuracy (default 20)")
     ap.add_argument("--ocr-n", type=int, default=10, help="reports per OCR carrier (default 10)")
     ap.add_argument("--only", nargs="*", help="carriers to score (default all)")
+    ap.add_argument("--office-n", type=int, default=6, help="reports of the office-made corpus (default 6)")
+    ap.add_argument("--scan-n", type=int, default=3, help="of which scanned (default 3)")
+    ap.add_argument("--office-only", action="store_true", help="only the office-made corpus")
     args = ap.parse_args(argv)
-    pdf_throughput(args.pdfs)
-    accuracy(args.n, args.ocr_n, args.only)
+    if not args.office_only:
+        pdf_throughput(args.pdfs)
+        accuracy(args.n, args.ocr_n, args.only)
+    office_made(args.office_n, args.scan_n)
     return 0
 
 

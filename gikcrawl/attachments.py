@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import re
+import zlib
 from urllib.parse import unquote, urlsplit
 
 from .parser import parse_document
@@ -57,9 +58,57 @@ def unreadable_record(reason: str, *, url: str, site_key: str | None, content_ty
         content_type = content_type.decode("latin-1")
     record = parse_document([], [], [link_text] if link_text else [],
                             **_source(url, site_key, content_type, warc))
-    record["warnings"] = [f"attachment {filename_of(url, disposition)}: {reason}"]
+    record["warnings"] = [f"{carrier_label(carrier, url)}: {reason}; it gave no figures"]
     record["carrier"] = carrier
     return record
+def _head(body: bytes, encoding: bytes | str | None) -> bytes:
+    """The first bytes of a body as the server meant them (the raw body is still Content-Encoded where the
+    classifier runs, next to the downloader)."""
+    enc = (encoding.decode("latin-1") if isinstance(encoding, bytes) else encoding or "").strip().lower()
+    if enc in ("gzip", "x-gzip", "deflate"):
+        try:
+            return zlib.decompressobj(zlib.MAX_WBITS | 32).decompress(body[:65536], 8192)
+        except zlib.error:
+            try:
+                return zlib.decompressobj(-zlib.MAX_WBITS).decompress(body[:65536], 8192)
+            except zlib.error:
+                return body[:8192]
+    return body[:8192]
+
+
+def response_carrier(body: bytes, url: str, content_type=None, disposition=None, encoding=None) -> str | None:
+    """What a response is, whatever the link that led to it: a document carrier ("pdf", "docx", "image", …)
+    by its magic bytes, else by Content-Disposition filename / URL extension / Content-Type when the bytes
+    do not look like HTML or text; None for a page."""
+    from .documents import sniff
+    if isinstance(content_type, bytes):
+        content_type = content_type.decode("latin-1")
+    return sniff(_head(body, encoding), filename_of(url, disposition), content_type or "")
+
+
+class DocumentKindMiddleware:
+    """Downloader middleware (above the WARC writer): a response that is a document is an attachment to
+    the crawl whatever its link was (a report link answering with a PDF, an image report, a download.jsp
+    with Content-Disposition), so it is archived with its referer and parsed by the attachment path."""
+
+    def __init__(self, stats=None):
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.stats)
+
+    def process_response(self, request, response, spider=None):
+        kind = request.meta.get("kind")
+        if kind in ("report", "list") and not request.meta.get("playwright") and 200 <= response.status < 300:
+            carrier = response_carrier(response.body, response.url, response.headers.get(b"Content-Type"),
+                                       response.headers.get(b"Content-Disposition"),
+                                       response.headers.get(b"Content-Encoding"))
+            if carrier is not None:
+                request.meta.update(kind="attachment", linked_as=kind)
+                if self.stats:
+                    self.stats.inc_value(f"gikcrawl/attachments/classified_by_response/{carrier}")
+        return response
 
 
 def attachment_record(body: bytes, *, url: str, site_key: str | None, content_type, warc: dict | None,
@@ -71,6 +120,7 @@ def attachment_record(body: bytes, *, url: str, site_key: str | None, content_ty
         content_type = content_type.decode("latin-1")
     name = filename_of(url, disposition)
     carrier = sniff(body, name, content_type or "")
+    label = carrier_label(carrier, url)
     try:
         if carrier is None:
             raise DocumentError(f"not a document this crawler reads ({name or url})")
@@ -81,13 +131,19 @@ def attachment_record(body: bytes, *, url: str, site_key: str | None, content_ty
     titles = [link_text] if link_text else []
     record = parse_document(doc.lines, doc.lines, titles, **_source(url, site_key, content_type, warc))
     record["carrier"] = doc.carrier
-    record["warnings"] = [f"attachment {name}: {w}" for w in doc.warnings] + record["warnings"]
+    label = carrier_label(doc.carrier, url)
+    record["warnings"] = [f"{label}: {w}" for w in doc.warnings + record["warnings"]]
     if doc.ocr_confidence is not None:
         record["ocr_confidence"] = round(doc.ocr_confidence, 1)
         if record["tables"]:
-            record["warnings"].append(f"every figure of {name} was read by OCR (mean confidence "
+            record["warnings"].append(f"{label}: every figure was read by OCR (mean confidence "
                                       f"{doc.ocr_confidence:.0f}%): check it against the image")
     return record
+
+
+def carrier_label(carrier: str | None, url: str) -> str:
+    """How a warning names the carrier it comes from: format and URL."""
+    return f"{(carrier or 'unknown').upper()} attachment {url}"
 
 
 def _cells(tables: dict) -> dict:
@@ -145,7 +201,23 @@ def merge(page: dict | None, attachments: list[dict]) -> dict:
     else:
         result["figures_from"] = None
     result["carriers"] = [_carrier_entry(r, c) for c, r in candidates]
-    for _, r in candidates:
-        if r is not result and r is not page:
-            result["warnings"] += [w for w in r["warnings"] if w not in result["warnings"]]
+    best_carrier = result["figures_from"]["carrier"] if result["figures_from"] else None
+    best_url = result["figures_from"]["url"] if result["figures_from"] else None
+    for carrier, r in candidates:
+        if r is page:
+            continue
+        # each carrier's warnings say whether the record's figures came from it, so a complete page
+        # record is not flagged by the warnings of an attachment it did not need
+        if best_url is None:
+            role = "no carrier gave figures"
+        elif r["source"].get("url") == best_url:
+            role = "the record's figures come from it"
+        else:
+            role = (f"its figures not used, the record's come from {best_carrier.upper()} {best_url}"
+                    if r["tables"] else f"gave no figures, the record's come from {best_carrier.upper()} {best_url}")
+        tagged = [f"{w} [{role}]" for w in r["warnings"]]
+        if page is None and r is attachments[0]:       # result is its copy: its warnings are r's
+            result["warnings"] = [w for w in result["warnings"] if w not in r["warnings"]] + tagged
+        else:
+            result["warnings"] += [w for w in tagged if w not in result["warnings"]]
     return result

@@ -5,9 +5,11 @@ selectors, when given, are used in addition to the generic rules.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urljoin, urlsplit
+from urllib.parse import parse_qsl, unquote, urljoin, urlsplit
 
 from parsel import Selector
 
@@ -38,6 +40,62 @@ _DATAPROXY_PARAM = re.compile(r"""["']?(columnid|unitid|webid|path|webname|permi
 class Link:
     url: str
     text: str
+    via: str | None = None       # the viewer page the document was linked through (sent as its Referer)
+
+
+# --- document viewers (pdf.js web/viewer.html?file=…, gov CMS preview pages, kkFileView onlinePreview?url=…)
+# A viewer page is named like one; the document it shows is in a file/url/path/src parameter, relative to the
+# viewer (as pdf.js resolves it), percent-encoded once or twice, or base64 (kkFileView).
+VIEWER_PAGE = re.compile(r"(?:^|[/_\-])(?:viewer|view|preview|onlinepreview|pdfjs|pdfview|pdfviewer|docview|"
+                         r"fileview|showpdf|readpdf|yulan)(?:\.[a-z]{2,5})?$", re.IGNORECASE)
+VIEWER_PARAMS = ("file", "url", "path", "src", "filepath", "fileurl", "doc", "pdf")
+
+
+def _decoded(value: str) -> str:
+    for _ in range(3):                # %252F → %2F → /
+        if "%" not in value:
+            break
+        value = unquote(value)
+    return value.strip()
+
+
+def _base64_url(value: str) -> str | None:
+    if not re.fullmatch(r"[A-Za-z0-9+/_\-]{12,}={0,2}", value):
+        return None
+    try:
+        text = base64.urlsafe_b64decode(value.replace("+", "-").replace("/", "_") + "=" * (-len(value) % 4))
+        text = text.decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    return text if re.match(r"https?://", text) else None
+
+
+def viewer_target(url: str) -> str | None:
+    """The document a viewer URL shows (absolute, resolved against the viewer), or None if url is not a
+    viewer page with a document parameter."""
+    parts = urlsplit(url)
+    page = parts.path.rstrip("/").rsplit("/", 1)[-1]
+    if not VIEWER_PAGE.search(page):
+        return None                   # download.jsp?filename=x.pdf answers with the file itself
+    for key, value in parse_qsl(parts.query, keep_blank_values=False):
+        if key.lower() not in VIEWER_PARAMS:
+            continue
+        value = _decoded(value)
+        value = _base64_url(value) or value
+        if not value or value.startswith(("javascript:", "data:", "blob:")):
+            continue
+        target = urljoin(url, value)
+        if urlsplit(target).scheme not in ("http", "https"):
+            continue
+        if _ATTACHMENT.search(urlsplit(target).path) or value.startswith(("/", "http://", "https://")):
+            return target.split("#")[0]           # (a bare word, ?file=report, is not a URL)
+    return None
+
+
+def resolve_viewer(link: Link) -> Link:
+    """A viewer link as a link to its document, the viewer kept as `via`; other links unchanged."""
+    target = viewer_target(link.url)
+    return Link(target, link.text, via=link.url) if target and target != link.url else link
 
 
 def _anchors(sel: Selector, base: str):
@@ -71,6 +129,8 @@ def is_report_title(title: str) -> bool:
 
 
 def is_attachment_url(url: str) -> bool:
+    if viewer_target(url):
+        return True
     if _ATTACHMENT.search(urlsplit(url).path):
         return True
     return any(_ATTACHMENT.search(v) for _, v in parse_qsl(urlsplit(url).query))
@@ -142,13 +202,13 @@ def report_links(sel: Selector, base: str, site: SiteConfig | None = None) -> li
             continue
         if verdict or is_report_title(link.text):
             out.append(link)
-    return out
+    return [resolve_viewer(link) for link in out]
 
 
 def attachment_links(sel: Selector, base: str, site: SiteConfig | None = None) -> list[Link]:
     out = select_links(sel, base, site.attachments) if site and site.attachments else []
     out += [link for link in _anchors(sel, base) if is_attachment_url(link.url)]
-    return out
+    return [resolve_viewer(link) for link in out]
 
 
 @dataclass(frozen=True)

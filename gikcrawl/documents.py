@@ -50,6 +50,8 @@ OCR_CELL_PX = 30               # table cells are scaled so that digits are ~30 p
 OCR_CONFIG = "--psm 6"
 OCR_DIGITS = "-c tessedit_char_whitelist=0123456789.+-%"
 OCR_DPI = 200
+ADAPT_C = 30                   # ink: this much darker than the local mean ...
+INK_ABS = 110                  # ... or darker than this
 APT_OCR = "apt-get install tesseract-ocr tesseract-ocr-chi-sim"
 APT_OFFICE = "apt-get install libreoffice-writer-nogui"
 
@@ -140,7 +142,7 @@ class _Ctx:
 
 
 def extract(data: bytes, carrier: str | None = None, *, filename: str = "", max_pages: int = 200,
-            ocr: bool = True, timeout: float = 120) -> Extracted:
+            ocr: bool = True, timeout: float = 300) -> Extracted:
     carrier = carrier or sniff(data, filename)
     if carrier is None:
         raise DocumentError("unsupported: not a PDF, Office, RTF or image file")
@@ -192,7 +194,7 @@ def _rows_to_lines(rows) -> list[str]:
     return [_pipe(r) for r in rows if any(_clean(c) for c in r)]
 
 
-def _flow(items) -> list[str]:
+def _flow(items) -> list:
     """items: (top, text, x0, x1, size) prose lines or (top, pipe row, None, None, 0), in any order →
     lines in reading order, a prose line that ran to the right margin joined with the next unless that
     one is indented or a heading."""
@@ -211,7 +213,10 @@ def _flow(items) -> list[str]:
 # --- PDF -------------------------------------------------------------------------------------------
 
 def _pdf(data: bytes, c: _Ctx, carrier: str):
+    import logging
+
     import pdfplumber
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)     # per-glyph font warnings of office PDFs
     from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
@@ -222,7 +227,7 @@ def _pdf(data: bytes, c: _Ctx, carrier: str):
                 raise DocumentError("encrypted PDF (password-protected)") from None
             e = e.__cause__ or e.__context__
         raise
-    lines, ocred = [], 0
+    pages, ocred = [], 0
     with pdf:
         if n > c.max_pages:
             c.warnings.append(f"PDF has {n} pages; only the first {c.max_pages} were read")
@@ -234,20 +239,40 @@ def _pdf(data: bytes, c: _Ctx, carrier: str):
                 c.warnings.append(f"page {i + 1}: text layer unreadable ({cids} glyphs without Unicode)")
             if (len(page.chars) < 5 and page.images) or cids > len(page.chars) / 3:
                 if c.ocr:
-                    lines += _ocr(page.to_image(resolution=OCR_DPI).original, c)
+                    pages.append(_PageItems(_ocr_items(_page_image(page, c), c), page.width))
                     ocred += 1
                 else:
                     c.warnings.append(f"page {i + 1}: no readable text layer (scanned?) and OCR is off")
             else:
-                lines += _pdf_page(page)
+                pages.append(_pdf_page(page, first=not pages))
             page.close()
     if ocred:
         c.warnings.append(f"{ocred} of {min(n, c.max_pages)} PDF pages have no readable text layer and were OCRed")
-    return lines, "pdf-ocr" if ocred else "pdf", n
+    return _stitch(pages), "pdf-ocr" if ocred else "pdf", n
 
 
-def _pdf_page(page) -> list[str]:
-    tables = [t for t in page.find_tables() if len(t.rows) >= 2 and max(len(r.cells) for r in t.rows) >= 2]
+@dataclass
+class _Table:
+    """A ruled table on one page: its box, column boundaries and rows of cells (None: covered by a span)."""
+    bbox: tuple
+    xs: list[float]
+    rows: list[list]
+
+
+@dataclass
+class _PageItems:
+    items: list                 # (top, text, x0, x1, size) prose lines; (top, _Table, None, None, 0) tables
+    width: float
+
+
+_PAGE_NUMBER = re.compile(r"^(?:[-—–－]\s*\d{1,3}\s*[-—–－]|第\s*\d{1,3}\s*页(?:\s*[，,/]?\s*共\s*\d{1,3}\s*页)?|"
+                          r"\d{1,3}\s*/\s*\d{1,3}|\d{1,3}|Page \d+(?: of \d+)?)$", re.IGNORECASE)
+_TITLE_WORDS = re.compile(r"年度报告|年报")
+_TITLE_YEAR = re.compile(r"(?:19|20)\d{2}|[〇○零一二三四五六七八九]{4}")
+
+
+def _pdf_page(page, first: bool = False) -> _PageItems:
+    tables = [t for t in page.find_tables() if max(len(r.cells) for r in t.rows) >= 2]
     boxes = [t.bbox for t in tables]
 
     def outside(obj) -> bool:
@@ -257,10 +282,159 @@ def _pdf_page(page) -> list[str]:
     prose = page.filter(outside) if boxes else page
     items = [(tl["top"], tl["text"], tl["x0"], tl["x1"], max(tl["bottom"] - tl["top"], 4))
              for tl in prose.extract_text_lines(return_chars=False) if tl["text"].strip()]
+    items = [it for it in items if not _PAGE_NUMBER.match(it[1].strip())]    # page numbers are no text
     for t in tables:
-        rows = [[_join(cell.split("\n")) for cell in row if cell is not None] for row in t.extract()]
-        items += [(t.bbox[1] + k * 1e-3, line, None, None, 0) for k, line in enumerate(_rows_to_lines(rows))]
-    return _flow(items)
+        xs = sorted({round(x, 0) for cell in t.cells for x in (cell[0], cell[2])})
+        rows = [[None if cell is None else _join(cell.split("\n")) for cell in row] for row in t.extract()]
+        items.append((t.bbox[1], _Table(t.bbox, xs, rows), None, None, 0))
+    if tables:
+        items = _open_row(page, items, last=True)
+    if first:
+        items = _title_block(items, page.width)
+    elif tables:
+        items = _open_row(page, items, last=False)
+    return _PageItems(items, page.width)
+
+
+def _open_row(page, items: list, last: bool) -> list:
+    """A table cut by a page break whose row at the cut lost its ruling (Chromium draws a collapsed border
+    once, on one of the two pages): the text right below the page's last table (last=True) or right above
+    its first one, within its columns and with nothing beyond it, is that row, cut into cells at the
+    table's column boundaries."""
+    tabs = [it for it in items if it[2] is None and isinstance(it[1], _Table)]
+    edge = (max if last else min)(tabs, key=lambda it: it[0])
+    t: _Table = edge[1]
+    y0, y1 = (t.bbox[3], page.height) if last else (0, t.bbox[1])
+    near = [it for it in items if it[2] is not None and y0 <= it[0] + (0 if last else it[4]) <= y1 + 0.5]
+    if not near or len(near) > 4 or any(it[2] < t.xs[0] - 2 or it[3] > t.xs[-1] + 2 for it in near):
+        return items
+    gap = (min(it[0] for it in near) - y0) if last else (y1 - max(it[0] + it[4] for it in near))
+    if gap > 2.5 * max(it[4] for it in near):
+        return items
+    top, bottom = (y0 - 0.5, max(it[0] + it[4] for it in near) + 1) if last else (min(it[0] for it in near) - 1, y1 + 0.5)
+    words = page.crop((t.xs[0], top, t.xs[-1], bottom)).extract_words()
+    cells = [[] for _ in t.xs[:-1]]
+    for w in sorted(words, key=lambda w: (round(w["top"]), w["x0"])):
+        j = bisect_right(t.xs, (w["x0"] + w["x1"]) / 2) - 1
+        cells[min(max(j, 0), len(cells) - 1)].append(w["text"])
+    row = [_join(c) for c in cells]
+    if sum(bool(c) for c in row) < 2 or not any(_CLEAN_NUMBER.match(c) for c in row):
+        return items
+    if last:
+        t.rows.append(row)
+    else:
+        t.rows.insert(0, row)
+    return [it for it in items if not any(it is x for x in near)]
+
+
+def _title_block(items: list, width: float) -> list:
+    """The title among the first lines of the first page: the line with 年度报告/年报 and a year, with the
+    lines it was wrapped onto (same size, same alignment, close together) joined to it, and cut from a
+    paragraph it was run into. It stands as its own line, never joined with what follows."""
+    prose = sorted((it for it in items if it[2] is not None), key=lambda it: it[0])[:8]
+    tables_top = min((it[0] for it in items if it[2] is None), default=float("inf"))
+    prose = [it for it in prose if it[0] < tables_top]
+    if not prose:
+        return items
+    body = sorted(it[4] for it in prose)[len(prose) // 2]
+
+    def centred(it) -> bool:
+        return abs((it[2] + it[3]) / 2 - width / 2) < 2 * it[4] and it[2] > width * 0.15
+
+    def alike(a, b) -> bool:
+        return (abs(a[4] - b[4]) <= 0.15 * max(a[4], b[4]) and centred(a) == centred(b)
+                and b[0] - a[0] <= 2.2 * max(a[4], b[4]))
+
+    def holds(k: int) -> bool:        # the title words, or the words cut by a wrap onto the next line
+        nxt = prose[k + 1][1] if k + 1 < len(prose) else ""
+        return bool(_TITLE_WORDS.search(prose[k][1]) or (not _TITLE_WORDS.search(nxt)
+                                                         and _TITLE_WORDS.search(prose[k][1] + nxt)))
+
+    found = [k for k in range(len(prose)) if holds(k)]
+    for k in sorted(found, key=lambda k: -prose[k][4])[:1]:     # the largest type among them
+        it = prose[k]
+        lo = k
+        while lo > 0 and k - lo < 2 and alike(prose[lo - 1], prose[lo]) and (centred(it) or it[4] > body * 1.15):
+            lo -= 1
+        hi = k
+        while hi + 1 < len(prose) and hi - lo < 2 and alike(prose[hi], prose[hi + 1]) and \
+                not _TITLE_WORDS.search(" ".join(x[1] for x in prose[lo:hi + 1])):
+            hi += 1
+        block = prose[lo:hi + 1]
+        text = _join(x[1] for x in block)
+        m = _TITLE_WORDS.search(text)
+        if not m or not _TITLE_YEAR.search(text[:m.end()]):
+            return items
+        rest = ""
+        if not (centred(it) or it[4] > body * 1.15):          # run into a paragraph: cut after 年度报告
+            paren = re.match(r"[（(][^）)]{1,12}[）)]", text[m.end():])
+            cut = m.end() + (paren.end() if paren else 0)
+            text, rest = text[:cut], text[cut:]
+        top, last = block[0][0], block[-1]
+        out = [x for x in items if x not in block]
+        out.append((top, text, block[0][2], block[0][2], last[4]))       # x1 = x0: never joined onto
+        if rest.strip():
+            out.append((last[0] + 1e-3, rest, last[2], last[3], last[4]))
+        return out
+    return items
+
+
+def _stitch(pages: list[_PageItems]) -> list[str]:
+    """Pages → lines. A table that ends a page and a table that starts the next one with the same outer
+    columns are one table: a header row repeated on the new page is dropped, a row split by the break is
+    joined cell by cell, and a lone row (one-row table) on the next page belongs to the table above."""
+    out: list[str] = []
+    prev: _Table | None = None          # the table that ended the previous page
+    for page in pages:
+        tol = page.width * 0.006
+        items = sorted(page.items, key=lambda it: (it[0], it[2] is not None))
+        flowed: list = []
+        for n, it in enumerate(items):
+            t = it[1]
+            if isinstance(t, _Table):
+                if n == 0 and prev is not None and _continues(prev, t, tol):
+                    rows = t.rows
+                    if rows and prev.rows and rows[0] == prev.rows[0] and len(prev.rows) > 1:
+                        rows = rows[1:]                        # a repeated header row
+                    if rows and prev.rows and _split_row(prev.rows[-1], rows[0]):
+                        prev.rows[-1] = [None if a is None else _join([a, b]) for a, b in zip(prev.rows[-1], rows[0])]
+                        rows = rows[1:]
+                    prev.rows += rows
+                    continue
+                if len(t.rows) < 2:
+                    continue                 # a one-row box that continues nothing: decoration, not a table
+            flowed.append(it)
+        last = items[-1][1] if items else None
+        out += _flow(flowed)
+        if not isinstance(last, _Table):
+            prev = None
+        elif any(it[1] is last for it in flowed):
+            prev = last
+        # else: the page's last table was merged into prev (a table over three pages), which goes on
+    return [line for x in out for line in (_rows_to_lines(_own(x.rows)) if isinstance(x, _Table) else [x])]
+
+
+def _own(rows) -> list[list[str]]:
+    return [[cell for cell in row if cell is not None] for row in rows]
+
+
+def _continues(prev: _Table, t: _Table, tol: float = 3) -> bool:
+    """Same outer edges, and each column boundary of the one is a boundary of the other."""
+    if abs(prev.xs[0] - t.xs[0]) > tol or abs(prev.xs[-1] - t.xs[-1]) > tol:
+        return False
+    small, big = sorted((prev.xs, t.xs), key=len)
+    return all(any(abs(x - y) <= tol for y in big) for x in small)
+
+
+def _split_row(a: list, b: list) -> bool:
+    """b is the rest of row a cut by a page break: same cells, and b has nothing where a row of its own
+    would start (its first own cell is empty) while no column holds a figure in both parts."""
+    if len(a) != len(b) or [x is None for x in a] != [x is None for x in b]:
+        return False
+    own = [(x, y) for x, y in zip(a, b) if x is not None]
+    if not own or own[0][1]:
+        return False
+    return not any(x and y and _CLEAN_NUMBER.match(x) and _CLEAN_NUMBER.match(y) for x, y in own)
 
 
 # --- OOXML -----------------------------------------------------------------------------------------
@@ -472,11 +646,14 @@ def _image(data: bytes, c: _Ctx, carrier: str):
     return lines, carrier, frames
 
 
-def _runs(bw: bytes, w: int, h: int, minlen: int) -> list[tuple[int, int, int, int]]:
-    """Dark horizontal runs ≥ minlen, merged over adjacent pixel rows: (y, x0, x1, thickness)."""
-    pat, segs = re.compile(rb"\x01{%d,}" % minlen), []          # segs: [y0, y1, x0, x1]
+def _runs(bw: bytes, w: int, h: int, minlen: int, gap: int = 3) -> list[tuple[int, int, int, int]]:
+    """Dark horizontal runs ≥ minlen, merged over adjacent pixel rows: (y, x0, x1, thickness). A run may
+    have gaps of up to `gap` px (noise eats pixels of thin rulings) but must be 80 % ink."""
+    pat, segs = re.compile(rb"\x01+(?:\x00{1,%d}\x01+)*" % gap), []          # segs: [y0, y1, x0, x1]
     for y in range(h):
         for m in pat.finditer(bw, y * w, (y + 1) * w):
+            if m.end() - m.start() < minlen or m.group().count(1) < 0.8 * (m.end() - m.start()):
+                continue
             x0, x1 = m.start() - y * w, m.end() - y * w
             s = next((s for s in reversed(segs[-40:]) if y - s[1] <= 1 and x0 < s[3] and x1 > s[2]), None)
             if s:
@@ -496,13 +673,13 @@ def _cluster(values, tol) -> list[float]:
     return [sum(g) / len(g) for g in out]
 
 
-def _covered(segs, pos, lo, hi, tol) -> bool:
-    """Do the segments at `pos` cover most of [lo, hi]?"""
+def _covered(segs, pos, lo, hi, tol, frac: float = 0.6) -> bool:
+    """Do the segments at `pos` cover most (frac) of [lo, hi]?"""
     got, end = 0.0, lo
     for a, b in sorted((max(a, lo), min(b, hi)) for p, a, b in segs if abs(p - pos) <= tol and b > lo and a < hi):
         if b > end:
             got, end = got + b - max(a, end), b
-    return got >= 0.6 * (hi - lo)
+    return got >= frac * (hi - lo)
 
 
 def _find(parent: dict, k):
@@ -514,13 +691,20 @@ def _find(parent: dict, k):
 
 def _tables(gray, tol: int = 6):
     """Ruled tables: [(xs, ys, {(i, j): origin cell of its span})], the rulings, how many are horizontal."""
-    from PIL import Image
+    from PIL import Image, ImageChops
     w, h = gray.size
-    bw = gray.point(lambda p: 1 if p < 140 else 0)
-    hs = _runs(bw.tobytes(), w, h, max(40, w // 30))
-    vs = _runs(bw.transpose(Image.Transpose.TRANSPOSE).tobytes(), h, w, max(30, h // 90))
+    bw = _dark(gray, 1)
+    # each ruling's pixels are spread across the line it belongs to (1 px each way, across the line only:
+    # along it would bridge the gaps between characters), which closes the gaps noise and a residual
+    # slant cut into thin rulings
+    across_h = ImageChops.lighter(ImageChops.offset(bw, 0, 1), ImageChops.offset(bw, 0, -1))
+    across_v = ImageChops.lighter(ImageChops.offset(bw, 1, 0), ImageChops.offset(bw, -1, 0))
+    hmin = max(40, w // 30)
+    hs = _runs(ImageChops.lighter(bw, across_h).tobytes(), w, h, hmin)
+    vs = _runs(ImageChops.lighter(bw, across_v).transpose(Image.Transpose.TRANSPOSE).tobytes(), h, w, max(30, h // 90))
     # a cell border starts and ends on horizontal rulings; glyph strokes do not
-    on_h = lambda x, y: any(abs(hy - y) <= tol and hx0 - tol <= x <= hx1 + tol for hy, hx0, hx1, _ in hs)  # noqa: E731
+    # (along the ruling, up to one minimum run: a noisy ruling's end piece may be too short to be a run)
+    on_h = lambda x, y: any(abs(hy - y) <= tol and hx0 - hmin <= x <= hx1 + hmin for hy, hx0, hx1, _ in hs)  # noqa: E731
     vs = [v for v in vs if on_h(v[0], v[1]) and on_h(v[0], v[2])]
     parent = {k: k for k in range(len(hs) + len(vs))}
     for i, (y, x0, x1, _) in enumerate(hs):
@@ -530,11 +714,15 @@ def _tables(gray, tol: int = 6):
     groups: dict = {}
     for k in parent:
         groups.setdefault(_find(parent, k), []).append(k)
-    out = []
+    out, kept_h, kept_v = [], [], []
     for keys in groups.values():
         gh = [hs[k][:3] for k in keys if k < len(hs)]
         gv = [vs[k - len(hs)][:3] for k in keys if k >= len(hs)]
         ys, xs = _cluster([s[0] for s in gh], tol), _cluster([s[0] for s in gv], tol)
+        # a ruling runs from one cell border to another; a glyph stroke (or strokes bridged by the gap
+        # tolerance of _runs) starts and ends inside a cell
+        ys = [y for y in ys if any(_covered(gh, y, a, b, tol, 0.9) for a, b in zip(xs, xs[1:]))]
+        xs = [x for x in xs if any(_covered(gv, x, a, b, tol, 0.9) for a, b in zip(ys, ys[1:]))]
         if len(ys) < 2 or len(xs) < 2:
             continue
         cell = {(i, j): (i, j) for i in range(len(ys) - 1) for j in range(len(xs) - 1)}
@@ -546,14 +734,17 @@ def _tables(gray, tol: int = 6):
                 a, b = _find(cell, (i, j)), _find(cell, (i + 1, j))
                 cell[max(a, b)] = min(a, b)
         out.append((xs, ys, {k: _find(cell, k) for k in cell}))
-    return out, hs + vs, len(hs)
+        # only the table's own rulings are erased before OCR (a run of bridged glyph strokes is text)
+        kept_h += [hs[k] for k in keys if k < len(hs) and any(abs(hs[k][0] - y) <= tol for y in ys)]
+        kept_v += [vs[k - len(hs)] for k in keys if k >= len(hs) and any(abs(vs[k - len(hs)][0] - x) <= tol for x in xs)]
+    return out, kept_h + kept_v, len(kept_h)
 
 
 # --- images: OCR -----------------------------------------------------------------------------------
 
 _QUOTES = "\u201c\u201d\"'\u2018\u2019\u00ab\u00bb`"
 _NUMBERISH = re.compile(rf"^[{_QUOTES}]*([+\-]?[\dlIO|丨oO][\dlIO|丨oO,.]*(?:万元|件|%)?)[{_QUOTES}.,]*$")
-_DIGITLIKE = re.compile(rf"^[\dA-Za-z了丨|〇口一.,+\-%{_QUOTES}]{{0,6}}$")      # empty, 了 for 7, 5D22
+_DIGITLIKE = re.compile(rf"^[\dA-Za-z了丨|工〇口一.,+\-%{_QUOTES}]{{0,6}}$")      # empty, 了 for 7, 工 for 1, 5D22
 _CLEAN_NUMBER = re.compile(r"^[+\-]?\d+(\.\d+)?%?$")
 _DIGITS = str.maketrans({"l": "1", "I": "1", "|": "1", "丨": "1", "o": "0", "O": "0"})
 
@@ -578,6 +769,40 @@ def _tess(img, c: _Ctx, lang: str = OCR_LANG, config: str = OCR_CONFIG) -> list[
              for i, t in enumerate(d["text"]) if (t or "").strip() and float(d["conf"][i]) >= 0]
     c.confs += [wd[6] for wd in words]
     return words
+
+
+def _dark(gray, on: int = 255, radius: int = 0):
+    """Adaptive (local mean) binarisation: a pixel is ink when it is darker than the mean of its
+    neighbourhood by ADAPT_C, or darker than INK_ABS outright. Grey rulings (160-200 on white) and
+    faint scans pass where a fixed threshold misses them; isolated noise stays too short to be a ruling."""
+    from PIL import ImageChops, ImageFilter
+    radius = radius or max(8, min(gray.size) // 120)
+    mean = gray.filter(ImageFilter.BoxBlur(radius))
+    diff = ImageChops.subtract(mean, gray)                       # how much darker than around it
+    local = diff.point(lambda v: on if v > ADAPT_C else 0)
+    absolute = gray.point(lambda p: on if p < INK_ABS else 0)
+    return ImageChops.lighter(local, absolute)
+
+
+def _deskew(gray, c: _Ctx, max_angle: float = 3.0, step: float = 0.1):
+    """A scan put on the glass at a slight angle, turned straight: the angle whose horizontal projection
+    of the ink is the sharpest (rulings and text lines each fall on few pixel rows). Rulings drift by
+    ~10 px across a page per degree at 150 dpi, which breaks them into pieces too short to be rulings."""
+    from PIL import Image, ImageStat
+    small = gray.resize((max(1, gray.width // 3), max(1, gray.height // 3)), Image.BOX)
+    ink = _dark(small, 255, max(4, min(small.size) // 60))
+
+    def sharpness(angle: float) -> float:
+        rows = ink.rotate(angle, resample=Image.NEAREST, fillcolor=0).resize((1, ink.height), Image.BOX)
+        return ImageStat.Stat(rows).var[0]
+
+    steps = int(max_angle / step)
+    best = max((k * step for k in range(-steps, steps + 1)), key=sharpness)
+    if abs(best) < step / 2 or sharpness(best) < sharpness(0.0) * 1.02:
+        return gray
+    c.warnings.append(f"OCR: page turned {best:+.1f}° to straighten the scan") if not any(
+        w.startswith("OCR: page turned") for w in c.warnings) else None
+    return gray.rotate(best, resample=Image.BICUBIC, fillcolor=255)
 
 
 def _ink(img, pad: int = 0):
@@ -630,11 +855,30 @@ def _ocr_cells(gray, tables, c: _Ctx) -> dict:
         return {}
     ink = sorted(im.height - 12 for _, im in crops)[len(crops) // 2]       # median glyph height, px
     read = _read_crops(crops, c, OCR_CELL_LANG, OCR_CONFIG, min(4.0, max(1.0, OCR_CELL_PX / max(ink, 1))))
-    redo = [(k, im) for k, im in crops if not _CLEAN_NUMBER.match(read.get(k, ("", 0))[0]) and (
-        _DIGITLIKE.match(read.get(k, ("", 0))[0]) or (len(read[k][0]) <= 2 and read[k][1] < 80))]
+
+    def digits(k, im) -> int:          # how many digits the ink is wide: a digit is ~0.65 of its height
+        return round((im.width - 12) / max(1, 0.65 * (im.height - 12)))
+
+    def suspect(k, im) -> bool:
+        text, conf = read.get(k, ("", 0))
+        if _CLEAN_NUMBER.match(text):                  # a number whose ink is wider or narrower (22 → 2)
+            return text.isdigit() and len(text) != digits(k, im)
+        return bool(_DIGITLIKE.match(text)) or (len(text) <= 2 and conf < 80)
+
+    redo = [(k, im) for k, im in crops if suspect(k, im)]
     if redo:
-        read.update({k: v for k, v in _read_crops(redo, c, "eng", f"{OCR_CONFIG} {OCR_DIGITS}", 1).items()
-                     if _CLEAN_NUMBER.match(v[0])})
+        shapes = dict(redo)
+        for k, v in _read_crops(redo, c, "eng", f"{OCR_CONFIG} {OCR_DIGITS}", 1).items():
+            if not _CLEAN_NUMBER.match(v[0]):
+                continue
+            # the two reads disagree on the count of digits: the ink's width says which is right
+            first = re.sub(r"\D", "", read.get(k, ("", 0))[0].translate(_DIGITS))
+            count = digits(k, shapes[k])
+            if first and v[0].isdigit() and len(v[0]) != count and len(first) == count:
+                v = (first, v[1])
+            elif _CLEAN_NUMBER.match(read.get(k, ("", 0))[0]) and len(v[0]) != count:
+                continue                               # a clean first read is replaced only by a better fit
+            read[k] = v
     out = {}
     for k, (text, _) in read.items():
         m = _NUMBERISH.match(text)
@@ -680,12 +924,70 @@ def _snap(text: str, c: _Ctx) -> str:
     return _LEXICON[near[0][1]]
 
 
+_SEQUENCES: list[tuple[str, ...]] = []
+
+
+def _snap_row(row: list, c: _Ctx) -> list:
+    """Short header labels (总计, 其他, 合计) misread by one character (总证, 阁计, 其化) are snapped by a scored
+    matcher: the labels of the same length one character away, scored by the row's position — the
+    template's label before it in a header sequence (尚未审结 → 总计) ending the cell to its left, or its
+    label after it starting the cell to its right. A unique best is taken (counted in a warning); a tie
+    leaves the text as read, and the parser then leaves what depends on it null with a warning."""
+    if not _SEQUENCES:
+        from .parser import templates as T
+        _SEQUENCES.extend([tuple(T.APPLICANT_COLUMN_LABELS), tuple(T.OUTCOME_COLUMN_LABELS), ("合计",)])
+    short = {x for seq in _SEQUENCES for x in seq if len(x) <= 3}
+    own = [k for k, x in enumerate(row) if x is not None]
+    out = list(row)
+    for n, k in enumerate(own):
+        key = _key(row[k] or "")
+        if not 2 <= len(key) <= 3 or key in short or not re.search(r"[\u4e00-\u9fff]", key):
+            continue
+        left = _key(out[own[n - 1]] or "") if n else ""
+        right = _key(row[own[n + 1]] or "") if n + 1 < len(own) else ""
+        scored = []
+        for cand in short:
+            if len(cand) != len(key) or _distance(cand, key) != 1:
+                continue
+            score = 1
+            for seq in _SEQUENCES:
+                if cand in seq:
+                    i = seq.index(cand)
+                    score += 2 * (i > 0 and left == seq[i - 1]) + 2 * (i + 1 < len(seq) and right == seq[i + 1])
+            scored.append((score, cand))
+        scored.sort(reverse=True)
+        if scored and (len(scored) == 1 or scored[0][0] > scored[1][0]):
+            out[k] = scored[0][1]
+            if not any(w.startswith("OCR: short table labels") for w in c.warnings):
+                c.warnings.append("OCR: short table labels one character off (总证 → 总计) were snapped by their "
+                                  "place in the header row")
+    return out
+
+
 def _ocr(img, c: _Ctx) -> list[str]:
     """One page image → lines: ruled tables as pipe rows of own cells, other text by tesseract's lines."""
+    return _stitch([_PageItems(_ocr_items(img, c), img.width)])
+
+
+def _page_image(page, c: _Ctx):
+    """A scanned PDF page as an image at the scan's own resolution (a 300-dpi scan is not resampled down to
+    200 dpi, a 150-dpi one not blown up), from the page's largest image; OCR_DPI when none says."""
+    dpi = OCR_DPI
+    images = [im for im in page.images if im.get("srcsize") and im["x1"] > im["x0"]]
+    if images:
+        im = max(images, key=lambda im: (im["x1"] - im["x0"]) * (im["bottom"] - im["top"]))
+        dpi = im["srcsize"][0] / ((im["x1"] - im["x0"]) / 72)
+    dpi = min(max(dpi, 100), 600)
+    while page.width * page.height * (dpi / 72) ** 2 > MAX_PIXELS:
+        dpi *= 0.8
+    return page.to_image(resolution=round(dpi)).original
+
+
+def _ocr_items(img, c: _Ctx) -> list:
     from PIL import ImageDraw
     if img.width * img.height > MAX_PIXELS:
         raise DocumentError(f"decompression bomb: {img.width}x{img.height} pixels (limit {MAX_PIXELS})")
-    gray = img.convert("L")
+    gray = _deskew(img.convert("L"), c)
     tables, rulings, nh = _tables(gray)
     draw = ImageDraw.Draw(gray)
     for k, (p, a, b, th) in enumerate(rulings):          # erase rulings: tesseract would read them as "|"
@@ -695,9 +997,9 @@ def _ocr(img, c: _Ctx) -> list[str]:
     if tables:
         texts = _ocr_cells(gray, tables, c)
         for t, (xs, ys, region) in enumerate(tables):
-            for i in range(len(ys) - 1):
-                own = [texts.get((t, (i, j)), "") for j in range(len(xs) - 1) if region[i, j] == (i, j)]
-                items += [(ys[i], line, None, None, 0) for line in _rows_to_lines([own])]
+            rows = [_snap_row([texts.get((t, (i, j)), "") if region[i, j] == (i, j) else None
+                               for j in range(len(xs) - 1)], c) for i in range(len(ys) - 1)]
+            items.append((ys[0], _Table((xs[0], ys[0], xs[-1], ys[-1]), list(xs), rows), None, None, 0))
             draw.rectangle((xs[0] - 4, ys[0] - 4, xs[-1] + 4, ys[-1] + 4), fill=255)
     lines: dict = {}
     for text, x, top, w, h, key, _ in (_tess(gray, c) if _ink(gray) else []):
@@ -712,6 +1014,8 @@ def _ocr(img, c: _Ctx) -> list[str]:
             pieces[-1].append(word)
         texts = [_join(wd[3] for wd in piece) for piece in pieces]
         top = min(wd[1] for wd in words)
-        items.append((top, _pipe(texts), None, None, 0) if len(texts) >= 3 else
-                     (top, " ".join(texts), words[0][0], max(wd[4] for wd in words), size))
-    return _flow(items)
+        if len(texts) >= 3:
+            items.append((top, _pipe(texts), None, None, 0))
+        elif not _PAGE_NUMBER.match(" ".join(texts)):
+            items.append((top, " ".join(texts), words[0][0], max(wd[4] for wd in words), size))
+    return items

@@ -32,7 +32,7 @@ def build_report(page: dict | None, carriers: Iterable[Carrier]) -> dict:
     if page is None and not records:
         raise ValueError("a report needs its page or at least one readable carrier")
     merged = merge(page, records)
-    merged["warnings"] += [f"attachment {c.url} not read: {c.problem}"
+    merged["warnings"] += [f"attachment {c.url} not read ({c.problem}): it gave no figures"
                            for c in sorted(carriers, key=lambda c: c.url) if c.record is None]
     return merged
 

@@ -81,6 +81,9 @@ DOWNLOADER_MIDDLEWARES = {
     # with -s REPLAY_FROM=PATH: answers every request from the archive (gikcrawl/archive/replay_mw.py);
     # on a resumed run, answers what the run archived before it was killed
     "gikcrawl.archive.replay_mw.ArchiveReplayMiddleware": 960,
+    # a response that is a document (magic bytes, Content-Type, Content-Disposition) is an attachment
+    # whatever its link was: archived with its referer, parsed as a document (gikcrawl/attachments.py)
+    "gikcrawl.attachments.DocumentKindMiddleware": 975,
     # conditional requests from earlier captures; a 304 gets the archived body for the spider
     "gikcrawl.archive.incremental.IncrementalMiddleware": 945,
     # with REDIS_URL: the shared per-host slot across workers (gikcrawl/distributed.py)

@@ -53,10 +53,12 @@ def test_create_page_html_variant_with_element_id():
 
 
 def test_attachments_by_extension_and_viewer_query():
+    """A viewer link stands for the document it shows (fetched directly, the viewer kept as its referer)."""
     html = ('<a href="/P0201.PDF">附件1</a><a href="/a/b.docx">附件2</a><a href="/viewer.html?file=/f/x.pdf">预览</a>'
             '<a href="/a/b.html">正文</a>')
-    got = urls(d.attachment_links(Selector(text=html), "http://a.gov.cn/x/"))
-    assert got == ["http://a.gov.cn/P0201.PDF", "http://a.gov.cn/a/b.docx", "http://a.gov.cn/viewer.html?file=/f/x.pdf"]
+    links = d.attachment_links(Selector(text=html), "http://a.gov.cn/x/")
+    assert urls(links) == ["http://a.gov.cn/P0201.PDF", "http://a.gov.cn/a/b.docx", "http://a.gov.cn/f/x.pdf"]
+    assert [link.via for link in links] == [None, None, "http://a.gov.cn/viewer.html?file=/f/x.pdf"]
 
 
 def test_hanweb_dataproxy_config_and_records():

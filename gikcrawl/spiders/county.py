@@ -89,7 +89,8 @@ class CountySpider(scrapy.Spider):
     # --- requests ------------------------------------------------------------------------------------
 
     def request(self, url: str, site, kind: str, *, referer: str | None = None, text: str = "",
-                in_column: bool = False, recheck: bool = False, **kw) -> scrapy.Request | None:
+                in_column: bool = False, recheck: bool = False, via: str | None = None,
+                **kw) -> scrapy.Request | None:
         if not site.allows(url):
             self.crawler.stats.inc_value("gikcrawl/offsite_links")
             return None
@@ -110,6 +111,9 @@ class CountySpider(scrapy.Spider):
             meta.update(render_meta(site.key))
             if self.screenshots:
                 meta["playwright_page_methods"] = [PageMethod("screenshot", full_page=True, type="png")]
+        if via:           # a document shown by a viewer page: fetched as the viewer would, the viewer as Referer
+            meta["viewer"] = via
+            kw["headers"] = {**kw.get("headers", {}), "Referer": via}
         cls = kw.pop("cls", scrapy.Request)
         return cls(url, callback=kw.pop("callback", self.parse_page), errback=self.on_error, meta=meta, **kw)
 
@@ -150,16 +154,16 @@ class CountySpider(scrapy.Spider):
 
     # --- documents (attachments, and report links that answer with a file) ---------------------------
 
-    async def document(self, url: str, site, referer: str, text: str) -> Carrier | None:
+    async def document(self, url: str, site, referer: str, text: str, via: str | None = None) -> Carrier | None:
         """The carrier at url, fetched and read once per crawl however many pages link it (None: not fetched,
         offsite or, in a `--refresh new` run, known and not captured again)."""
         task = self.documents.get(url)
         if task is None:
-            task = self.documents[url] = asyncio.ensure_future(self._fetch_document(url, site, referer, text))
+            task = self.documents[url] = asyncio.ensure_future(self._fetch_document(url, site, referer, text, via))
         return await task
 
-    async def _fetch_document(self, url: str, site, referer: str, text: str) -> Carrier | None:
-        req = self.request(url, site, "attachment", referer=referer, text=text)
+    async def _fetch_document(self, url: str, site, referer: str, text: str, via: str | None = None) -> Carrier | None:
+        req = self.request(url, site, "attachment", referer=referer, text=text, via=via)
         if req is None:
             return await self.archived_document(url, site, text)
         try:
@@ -221,7 +225,8 @@ class CountySpider(scrapy.Spider):
         """Documents linked from a list (or from a page that is not a report): reports of their own when
         they read as reports; each emitted once."""
         links = [link for link in links if link.url not in self.emitted_documents]
-        carriers = await asyncio.gather(*(self.document(link.url, site, referer, link.text) for link in links))
+        carriers = await asyncio.gather(*(self.document(link.url, site, referer, link.text, link.via)
+                                          for link in links))
         for link, carrier in zip(links, carriers):
             if carrier is not None and standalone(carrier, link.text) and link.url not in self.emitted_documents:
                 self.emitted_documents.add(link.url)
@@ -271,7 +276,8 @@ class CountySpider(scrapy.Spider):
             async for out in self.standalone_documents(links, site, response.url):
                 yield out
             return
-        carriers = await asyncio.gather(*(self.document(link.url, site, response.url, link.text) for link in links))
+        carriers = await asyncio.gather(*(self.document(link.url, site, response.url, link.text, link.via)
+                                          for link in links))
         yield self.emit(build_report(record, [c for c in carriers if c is not None]))
 
     async def report_record(self, response, site, text: str, content_type) -> dict:
@@ -311,7 +317,7 @@ class CountySpider(scrapy.Spider):
             if discovery.is_attachment_url(link.url):
                 documents.append(link)
                 continue
-            req = self.request(link.url, site, "report", referer=base, text=link.text)
+            req = self.request(link.url, site, "report", referer=base, text=link.text, via=link.via)
             if req is not None:
                 yield req
         for link in discovery.column_links(sel, base, site):
