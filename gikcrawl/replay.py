@@ -30,7 +30,7 @@ from .encoding import UndecodableError
 from parsel import Selector
 
 from .attachments import attachment_record
-from .discovery import attachment_links, is_attachment_url, report_links
+from .discovery import attachment_links, report_links
 from .report import Carrier, build_report, standalone
 from .extract import decode_body
 from .items import is_html_type, is_report, report_item
@@ -242,8 +242,9 @@ def _document_record(c: Capture):
 
 
 def _listed_documents(sel, url: str, site) -> list[str]:
-    """Documents a list page links as reports (each a report of its own when it reads as one)."""
-    return [link.url for link in report_links(sel, url, site) if is_attachment_url(link.url)]
+    """What a list page links as reports: those whose capture is a document (by its URL, or classified by
+    the response live: DocumentKindMiddleware) are reports of their own when they read as one."""
+    return [link.url for link in report_links(sel, url, site)]
 
 
 def parse_list_capture(c: Capture) -> list[str]:
