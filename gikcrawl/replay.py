@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
 
-from .archive.cdxj import index_path
+from .archive.cdxj import index_path, own_entry
 from .archive.reader import headers_at, iter_records, read_member, record_at, record_of
 from .archive.verify import warc_files
 from .discovery import is_report_title
@@ -113,7 +113,7 @@ def _scan_indexed(f: Path, rel: str, cdxj: Path) -> list[Capture]:
     first = record_of(read_member(f, 0))
     file_site = _warcinfo_field(first.raw_stream.read(), "isPartOf") if first.rec_type == "warcinfo" else None
     with open(f, "rb") as fh:
-        offsets = sorted(int(json.loads(line.split(" ", 2)[2])["offset"])
+        offsets = sorted(int(own_entry(json.loads(line.split(" ", 2)[2]))["offset"])
                          for line in cdxj.read_text(encoding="utf-8").splitlines() if line.strip())
         for offset in offsets:
             warc, status_line, http = headers_at(fh, offset)
