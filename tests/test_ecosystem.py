@@ -1,7 +1,8 @@
-"""The archive in real pywb (`gikcrawl serve`): every report page and attachment replays with its body
-after three periodic runs (304 revisits, identical-payload revisits, POST revisits included)."""
+"""The archive in the web-archiving ecosystem: real pywb (`gikcrawl serve`) replays every report page and
+attachment with its body after three periodic runs; `gikcrawl wacz` makes a WACZ that `wacz validate` accepts."""
 import json
 import subprocess
+from pathlib import Path
 from urllib.parse import urlencode
 from email.utils import parsedate_to_datetime
 
@@ -101,3 +102,46 @@ def test_serve_without_pywb_or_warcs_says_why(tmp_path):
     run = subprocess.run([GIKCRAWL, "serve", str(tmp_path), "--pywb", str(wayback_or_skip())],
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 2 and "no WARC files" in run.stderr
+
+
+def test_wacz_holds_warcs_index_and_report_pages_and_validates(three_runs, tmp_path):
+    import gzip
+    import sqlite3
+    import zipfile
+    from pywb_helpers import GIKCRAWL
+    server, site, out = three_runs
+    wacz = tmp_path / "archive.wacz"
+    run = subprocess.run([GIKCRAWL, "wacz", str(out), "-o", str(wacz)], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    check = subprocess.run([str(Path(GIKCRAWL).parent / "wacz"), "validate", "-f", str(wacz)],
+                           capture_output=True, text=True, timeout=300)
+    assert check.returncode == 0, check.stdout + check.stderr
+    with zipfile.ZipFile(wacz) as z:
+        package = json.loads(z.read("datapackage.json"))
+        assert package["wacz_version"] == "1.1.1"
+        assert sorted(n for n in z.namelist() if n.startswith("archive/")) == \
+            sorted(f"archive/{w.name}" for w in out.glob("*.warc.gz"))
+        pages = [json.loads(line) for line in z.read("pages/pages.jsonl").decode().splitlines()]
+        extra = [json.loads(line) for line in z.read("pages/extraPages.jsonl").decode().splitlines()]
+        index = gzip.decompress(z.read("indexes/index.cdx.gz")).decode().splitlines()
+    db = sqlite3.connect(out / "catalog.sqlite")
+    reports = {url: (title, at) for url, title, at in db.execute("SELECT url, title, fetched_at FROM reports")}
+    assert pages[0]["format"] == "json-pages-1.0"
+    assert {p["url"]: (p["title"], p["ts"][:19]) for p in pages[1:]} == \
+        {url: (title, at[:19]) for url, (title, at) in reports.items()}
+    assert len(reports) >= len([t for t in site.reports.values() if t])
+    listed = {p["url"] for p in extra[1:]}
+    assert server.base_url + site.start_path in listed and not any("dataproxy" in u for u in listed)
+    # the WACZ's own index: 304 revisits point at the body they confirm, POST revisits keyed as POST
+    entries = [json.loads(line.split(" ", 2)[2]) for line in index]
+    redirected = [e for e in entries if "revisit" in e]
+    assert redirected and all(e["mime"] != "warc/revisit" and e["status"] == "200" for e in redirected)
+    assert all(e["revisit"]["status"] == "304" for e in redirected)
+    assert all(e.get("method") == "POST" for e in entries if "dataproxy" in e["url"])
+
+
+def test_wacz_without_catalog_says_why(tmp_path):
+    from pywb_helpers import GIKCRAWL
+    run = subprocess.run([GIKCRAWL, "wacz", str(tmp_path), "-o", str(tmp_path / "x.wacz")],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and "no WARC files" in run.stderr and not (tmp_path / "x.wacz").exists()
