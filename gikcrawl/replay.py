@@ -30,7 +30,7 @@ from .encoding import UndecodableError
 from parsel import Selector
 
 from .attachments import attachment_record, merge
-from .discovery import attachment_links
+from .report_images import carrier_links
 from .extract import decode_body
 from .items import is_html_type, is_report, report_item
 from .sites import SiteConfigError, load_sites
@@ -259,7 +259,7 @@ def parse_capture(c: Capture):
         return None, None, None                 # a foreign WARC's page that is not a report
     # the attachments the live crawl merged into this page: its attachment links that were captured
     problems, attached = [], []
-    for link in attachment_links(Selector(text=text), c.uri, site):
+    for link in carrier_links(Selector(text=text), c.uri, site, record):
         doc = _DOCUMENTS.get(link.url)
         if doc is not None:
             rec, problem = _document_record(doc)

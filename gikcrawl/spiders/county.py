@@ -24,6 +24,7 @@ from ..browser import browser_path, missing_browser_message, render_meta
 from .. import signals as gk_signals
 from ..extract import decode_body
 from ..items import is_html_type, is_report, report_item
+from ..report_images import carrier_links
 from ..encoding import UndecodableError
 from ..runs import RunState
 from ..sites import SiteConfigError, load_sites
@@ -187,7 +188,7 @@ class CountySpider(scrapy.Spider):
         record = report_item(text, url=response.url, site_key=site.key, site=site, content_type=content_type,
                              warc=response.meta.get("warc"))
         wanted = []
-        for link in discovery.attachment_links(sel, response.url, site):
+        for link in carrier_links(sel, response.url, site, record):       # attachments, report images
             if link.url in self.assembler.requested or link.url in self.assembler.done:
                 wanted.append(link.url)
                 continue
