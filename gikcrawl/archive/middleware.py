@@ -244,6 +244,14 @@ class WarcArchiveMiddleware:
             resp, req = self._pair(builder, doc["url"], date, ext, resp_headers, body, req_headers, req_body, extra)
             records += [resp, req]
             linked = {"WARC-Concurrent-To": resp.rec_headers.get_header("WARC-Record-ID")}
+        for other in request.meta.get("browser_exchanges") or ():     # a challenge: the browser's other responses
+            resp_headers, body, decoded = browser_response_block(other)
+            req_headers, req_body = browser_request_block(other)
+            extra = {"WARC-Gikcrawl-Rendered": "received by the browser while passing a challenge"}
+            if decoded:
+                extra["WARC-Gikcrawl-Note"] = "body as decoded by the browser; Content-Encoding removed"
+            records += list(self._pair(builder, other["url"], date, ext, resp_headers, body, req_headers, req_body,
+                                       extra))
         ctype = (response.headers.get(b"Content-Type") or b"text/html").decode("latin-1")
         dom = builder.create_warc_record(response.url, "resource", payload=io.BytesIO(response.body),
                                          length=len(response.body), warc_content_type=ctype,
