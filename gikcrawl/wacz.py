@@ -17,6 +17,7 @@ import os
 import re
 import sqlite3
 import tempfile
+import typing
 from pathlib import Path
 
 import wacz.main as wacz_main
@@ -27,8 +28,7 @@ from .archive.reader import record_at
 from .extract import decode_body
 from .serve import ServeError, ensure_indexes
 
-
-_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.S | re.I)
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.DOTALL | re.IGNORECASE)
 
 
 class WaczError(Exception):
@@ -50,7 +50,7 @@ def corrected_lines(warcs: list[Path]) -> dict[tuple[str, str], tuple[str, dict]
 
 class _CorrectedIndexer(WACZIndexer):
     """py-wacz's indexer writing the corrected line for each revisit (fixes set by write_wacz)."""
-    fixes: dict = {}
+    fixes: typing.ClassVar[dict] = {}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,11 +1,10 @@
 """The browser's own responses while it passes a JavaScript challenge are archived: the challenge page it
 was sent and the page it reloaded into, each as a response record with its request."""
+from crawl_helpers import crawl, minimal_entry, write_sites
 from warcio.archiveiterator import ArchiveIterator
 
 from gikcrawl.fixtures.jsreplica import build_js_site
 from gikcrawl.fixtures.replica import ReplicaServer
-
-from crawl_helpers import crawl, minimal_entry, write_sites
 
 
 def test_challenge_pass_archives_the_browsers_responses(tmp_path):

@@ -2,17 +2,16 @@
 attachment with its body after three periodic runs; `gikcrawl wacz` makes a WACZ that `wacz validate` accepts."""
 import json
 import subprocess
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import urlencode
-from email.utils import parsedate_to_datetime
 
 import pytest
-
-from gikcrawl.fixtures.replica import ReplicaServer, build_site
-
 from crawl_helpers import minimal_entry, write_sites
 from pywb_helpers import archived, fetch, serving, wayback_or_skip
 from test_periodic import archive
+
+from gikcrawl.fixtures.replica import ReplicaServer, build_site
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +65,7 @@ def test_every_report_and_attachment_replays_with_its_body_after_three_runs(thre
 
 
 def test_post_list_revisits_replay_in_pywb(three_runs):
-    server, site, out = three_runs
+    _, _, out = three_runs
     captures = archived(out)
     posts = {url: caps for (method, url), caps in captures.items() if method == "POST"}
     assert posts, "the Hanweb dataproxy list is fetched with POST"
@@ -108,6 +107,7 @@ def test_wacz_holds_warcs_index_and_report_pages_and_validates(three_runs, tmp_p
     import gzip
     import sqlite3
     import zipfile
+
     from pywb_helpers import GIKCRAWL
     server, site, out = three_runs
     wacz = tmp_path / "archive.wacz"

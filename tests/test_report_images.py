@@ -6,14 +6,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from crawl_helpers import crawl, minimal_entry, write_sites
 from parsel import Selector
 from warcio.archiveiterator import ArchiveIterator
 
 from gikcrawl.fixtures import docgen, reportgen
 from gikcrawl.fixtures.replica import Page, ReplicaServer, build_site
 from gikcrawl.report_images import carrier_links, report_images
-
-from crawl_helpers import crawl, minimal_entry, write_sites
 
 PAGE = """<html><body><div class="header"><img src="/images/logo.png" width="600"/></div>
 <div id="zoom"><p>{text}</p><p><img src="/upload/report-1.jpg" width="900"/></p>
@@ -72,7 +71,7 @@ def test_image_only_report_is_fetched_archived_and_ocred(image_crawl):
 
 
 def test_replay_merges_the_image_alike(image_crawl):
-    server, site, truth, items, tmp = image_crawl
+    server, site, _, items, tmp = image_crawl
     out = tmp / "replayed.jsonl"
     run = subprocess.run([str(Path(sys.executable).parent / "gikcrawl"), "replay", str(tmp / "archive"), "-o", str(out),
                           "-q"], capture_output=True, text=True, timeout=600)

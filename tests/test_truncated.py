@@ -10,9 +10,8 @@ import threading
 import time
 
 import pytest
-from warcio.archiveiterator import ArchiveIterator
-
 from conftest import ROOT
+from warcio.archiveiterator import ArchiveIterator
 
 BODY = ("<html><head><title>年度报告</title></head><body>" + "政府信息公开" * 400 + "</body></html>").encode("utf-8")
 PART = BODY[:1000]
@@ -117,7 +116,7 @@ def test_body_cut_short_is_archived_as_truncated_response_and_failed(fault_crawl
 
 
 def test_timeout_after_headers_is_archived_with_what_was_received(fault_crawl):
-    server, items, archive, stderr = fault_crawl
+    server, _, archive, stderr = fault_crawl
     url = server.base + "/stall"
     recs = [r for r in _records(archive) if r[1] == url]
     resources = [r for r in recs if r[0] == "resource"]
