@@ -63,6 +63,7 @@ bench: install
 	$(BIN)/python bench/render.py
 	$(BIN)/python bench/distributed.py
 	$(BIN)/python bench/documents.py
+	$(BIN)/python bench/replay_tools.py
 
 clean:
 	rm -rf $(VENV) $(PYWB_VENV) out .pytest_cache .hypothesis

@@ -117,6 +117,8 @@ def _post_only(warcs: list[Path]) -> set[str]:
     for warc in warcs:
         for line in index_path(warc).read_text(encoding="utf-8").splitlines():
             entry = json.loads(line.split(" ", 2)[2])
+            if "url" not in entry:         # a warcinfo line
+                continue
             methods.setdefault(entry["url"], set()).add(entry.get("method", "GET"))
     return {url for url, m in methods.items() if "GET" not in m}
 
