@@ -8,6 +8,7 @@ scrapy-redis needs redis 8, so the two cannot share one.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -60,6 +61,13 @@ def pywb_config(archive_dir: Path, collection: str = COLLECTION) -> dict:
     root = str(archive_dir.resolve())
     return {"collections": {collection: {"index_paths": root, "archive_paths": root + "/"}},
             "enable_memento": True}
+
+
+def replay_url(base: str, url: str, fetched_at: str | None = None) -> str:
+    """The pywb address of a capture: base is the collection's URL (http://HOST:PORT/gikcrawl/), fetched_at
+    the capture's WARC-Date (ISO 8601); without it, the newest capture. For reports linking to the archive."""
+    stamp = re.sub(r"\D", "", fetched_at or "")[:14]
+    return f"{base.rstrip('/')}/{stamp}/{url}" if stamp else f"{base.rstrip('/')}/{url}"
 
 
 def free_port(bind: str = "127.0.0.1") -> int:
