@@ -91,6 +91,8 @@ def _capture(f: Path, rel: str, offset: int, warc: dict, status: int | None, cty
     which the DOM stands for)."""
     rtype = warc.get("WARC-Type")
     rendered = warc.get("WARC-Gikcrawl-Rendered")
+    if warc.get("WARC-Truncated"):               # a body cut short: the live crawl failed it
+        return None
     if rtype == "resource" and rendered == "DOM":
         status = int(warc["WARC-Gikcrawl-Status"]) if str(warc.get("WARC-Gikcrawl-Status", "")).isdigit() else None
         ctype = warc.get("Content-Type")

@@ -133,3 +133,14 @@ def test_complete_response_is_not_marked(fault_crawl):
     recs = [r for r in _records(archive) if r[1] == server.base + "/ok" and r[0] == "response"]
     assert len(recs) == 1 and recs[0][2] is None and recs[0][3] == BODY
     assert [i["url"] for i in items] == [server.base + "/ok"]
+
+
+def test_truncated_captures_are_marked_in_the_index_and_never_replayed(fault_crawl):
+    from gikcrawl.archive.replay_mw import load_index
+    server, _, archive, _ = fault_crawl
+    lines = [json.loads(line.split(" ", 2)[2]) for c in archive.glob("*.cdxj") for line in c.read_text().splitlines()]
+    marked = sorted((e["url"][len(server.base):], e["truncated"]) for e in lines if e.get("truncated"))
+    assert marked == sorted([(p, "disconnect") for p in ("/short", "/reset", "/chunked") for _ in range(2)]
+                            + [("/stall", "time")] * 2)
+    by_key, _, _ = load_index([archive])
+    assert {url[len(server.base):] for (_, url) in by_key if url.startswith(server.base)} == {"/ok"}

@@ -4,6 +4,8 @@ Two kinds of line are then corrected so that replay tools (pywb, ReplayWeb.page)
 
 - a revisit of a POST (a Hanweb list fetched again) gets the POST urlkey (`__wb_method=post&…`) its
   response had: cdxj-indexer joins only response+request pairs, so it would index the revisit as a GET;
+- a record marked WARC-Truncated (a body cut short, gikcrawl.archive.truncated) gets `"truncated"`, so
+  that gikcrawl's replay never takes it for a capture;
 - a `server-not-modified` revisit (a 304 to a conditional request) points at the response it refers to
   (its filename/offset/length/status/mime), dated when the 304 was received, with the revisit record's own
   entry kept under "revisit". pywb replays a 3xx revisit literally (empty body); the 304 only says that the
@@ -66,6 +68,11 @@ def _revisits(warc: Path) -> dict[int, dict]:
             it = ArchiveIterator(f)
             for rec in it:
                 h = rec.rec_headers
+                if h.get_header("WARC-Truncated"):       # a body cut short: marked in the line
+                    found[it.get_record_offset()] = {"truncated": h.get_header("WARC-Truncated")}
+                    rec.content_stream().read()
+                    prev = None
+                    continue
                 if rec.rec_type == "revisit":
                     offset = it.get_record_offset()
                     found[offset] = {"profile": h.get_header("WARC-Profile"),
@@ -92,8 +99,12 @@ def _correct(lines: list[str], revisits: dict[int, dict], warc: Path, out: Path)
     for line in lines:
         urlkey, stamp, data = line.split(" ", 2)
         entry = json.loads(data)
-        info = revisits.get(int(entry.get("offset", -1))) if entry.get("mime") == "warc/revisit" else None
-        if info is None:
+        info = revisits.get(int(entry.get("offset", -1)))
+        if info is not None and "truncated" in info:
+            entry["truncated"] = info["truncated"]
+            result.append(f"{urlkey} {stamp} {json.dumps(entry)}")
+            continue
+        if info is None or entry.get("mime") != "warc/revisit":
             result.append(line)
             continue
         req = info.get("request")

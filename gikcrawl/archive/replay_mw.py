@@ -46,6 +46,8 @@ def load_index(paths) -> tuple[dict, dict, dict]:
         for line in text.splitlines():
             _, stamp, data = line.split(" ", 2)
             entry = own_entry(json.loads(data))
+            if entry.get("truncated"):                     # a body cut short: a failure, not a capture
+                continue
             entry.update(timestamp=stamp, path=str(warc.parent / entry["filename"]))
             if "status" not in entry and entry.get("mime", "").startswith("text/html"):
                 if entry["url"] not in doms or stamp >= doms[entry["url"]]["timestamp"]:
