@@ -53,7 +53,11 @@ def ensure_indexes(archive_dir: Path) -> list[Path]:
         raise ServeError(f"no WARC files in {archive_dir}")
     for warc in warcs:
         if not index_path(warc).exists():
-            write_index(warc)
+            try:
+                write_index(warc)
+            except Exception as e:       # a file still being written, or damaged: served without it
+                print(f"gikcrawl: {warc} left out (cannot index it: {type(e).__name__}: {e}; "
+                      f"`gikcrawl warc verify --repair` it)", file=sys.stderr)
     return warcs
 
 
