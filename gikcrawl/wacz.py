@@ -39,6 +39,8 @@ def corrected_lines(warcs: list[Path]) -> dict[tuple[str, str], tuple[str, dict]
     """(filename, offset of the record) → (urlkey, entry) of every revisit line of the CDXJ beside the WARCs."""
     out = {}
     for warc in warcs:
+        if not index_path(warc).exists():
+            continue
         for line in index_path(warc).read_text(encoding="utf-8").splitlines():
             urlkey, _, data = line.split(" ", 2)
             entry = json.loads(data)
@@ -115,6 +117,8 @@ def _post_only(warcs: list[Path]) -> set[str]:
     """URLs captured only by POST (a dataproxy list): not pages a visitor can open."""
     methods: dict[str, set] = {}
     for warc in warcs:
+        if not index_path(warc).exists():
+            continue
         for line in index_path(warc).read_text(encoding="utf-8").splitlines():
             entry = json.loads(line.split(" ", 2)[2])
             if "url" not in entry:         # a warcinfo line
