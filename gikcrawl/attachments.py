@@ -46,6 +46,7 @@ def attachment_record(body: bytes, *, url: str, site_key: str | None, content_ty
     "unknown" and a warning saying why (the raw file stays archived)."""
     from .documents import DocumentError, extract, sniff
     from .items import utc_now
+    from .report_images import too_small
     warc = warc or {}
     if isinstance(content_type, bytes):
         content_type = content_type.decode("latin-1")
@@ -58,6 +59,8 @@ def attachment_record(body: bytes, *, url: str, site_key: str | None, content_ty
     try:
         if carrier is None:
             raise DocumentError(f"not a document this crawler reads ({name or url})")
+        if carrier == "image" and (small := too_small(body)):
+            raise DocumentError(small)
         doc = extract(body, carrier, filename=name, max_pages=max_pages)
     except DocumentError as e:
         record = parse_document([], [], [link_text] if link_text else [], **source)

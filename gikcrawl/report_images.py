@@ -8,6 +8,7 @@ known CMS containers): images elsewhere on a page are logos, banners and QR code
 """
 from __future__ import annotations
 
+import io
 import re
 from urllib.parse import urljoin
 
@@ -21,6 +22,18 @@ MAX_IMAGES = 40                  # per page: a gallery is not a report
 _MIN_SIDE = 120                  # px, when the page says: smaller ones are icons and rules
 _CHROME = re.compile(r"logo|icon|banner|qr_?code|ewm|erweima|share|print|close|btn|button|arrow|spacer|blank|"
                      r"loading|weixin|weibo|wechat", re.IGNORECASE)
+
+
+def too_small(data: bytes) -> str | None:
+    """Why an image cannot carry a report (fewer than _MIN_SIDE px on a side), read from its header only;
+    None when it may. OCR of it would cost seconds of the crawl's one thread for nothing."""
+    from PIL import Image, UnidentifiedImageError
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            w, h = img.size
+    except (UnidentifiedImageError, OSError, ValueError):
+        return None                          # the extractor says what is wrong with it
+    return f"image of {w}x{h} px is too small to carry a report; not OCRed" if min(w, h) < _MIN_SIDE else None
 
 
 def _containers(sel: Selector, site: SiteConfig | None):

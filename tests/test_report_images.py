@@ -81,3 +81,14 @@ def test_replay_merges_the_image_alike(image_crawl):
     replayed = next(r for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())
                     if r["source"]["url"] == page_url)
     assert replayed["tables"] == live["tables"] and replayed["carriers"] == live["carriers"]
+
+
+def test_images_too_small_to_carry_a_report_are_not_ocred():
+    from gikcrawl.attachments import attachment_record
+    from gikcrawl.fixtures.replica import tiny_png
+    from gikcrawl.report_images import too_small
+    assert too_small(tiny_png(24, 16)) == "image of 24x16 px is too small to carry a report; not OCRed"
+    assert too_small(tiny_png(800, 600)) is None and too_small(b"not an image") is None
+    rec = attachment_record(tiny_png(), url="http://x.gov.cn/a.png", site_key=None, content_type="image/png", warc=None)
+    assert rec["warnings"] == ["attachment a.png: image of 24x16 px is too small to carry a report; not OCRed"]
+    assert rec["tables"] == {} and rec["carrier"] == "image"
