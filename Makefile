@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN     = $(VENV)/bin
 SHARED ?= ../shared
 
-.PHONY: install system-deps demo seeds test bench clean freeze-demo
+.PHONY: install system-deps replay-env demo seeds test bench clean freeze-demo
 
 # Debian packages the tests need: Chromium (browser rendering; never `playwright install`), Redis
 # (distributed crawling), Tesseract with Chinese (OCR of image and scanned reports), LibreOffice Writer
@@ -35,6 +35,16 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 
 install: $(VENV)/.installed
 
+# pywb (`gikcrawl serve`, the replay tests) in its own venv beside $(VENV): pywb 2.10 pins redis 2.10.6,
+# gikcrawl's scrapy-redis needs redis 8. `gikcrawl serve` finds it there.
+PYWB_VENV ?= $(VENV)-pywb
+$(PYWB_VENV)/.installed: replay-requirements.txt
+	$(PYTHON) -m venv $(PYWB_VENV)
+	$(PYWB_VENV)/bin/pip install -q --disable-pip-version-check -r replay-requirements.txt
+	touch $@
+
+replay-env: $(PYWB_VENV)/.installed
+
 demo: install
 	$(BIN)/gikcrawl demo --out archive
 
@@ -43,7 +53,7 @@ seeds: install
 	$(BIN)/gikcrawl parse $(SHARED)/seeds/*.txt -o out/seeds.jsonl
 	$(BIN)/python $(SHARED)/tools/score.py out/seeds.jsonl $(SHARED)/seeds/expected
 
-test: install system-deps
+test: install system-deps replay-env
 	$(BIN)/python -m pytest
 
 bench: install
@@ -56,10 +66,11 @@ bench: install
 	$(BIN)/python bench/stall.py
 	$(BIN)/python bench/export.py
 	$(BIN)/python bench/onboarding.py
+	$(BIN)/python bench/replay_tools.py
 
 # after changing the demo site's generator (gikfixtures/replica.py): rewrite the frozen copy the package ships
 freeze-demo: install
 	$(BIN)/python -m gikfixtures.freeze
 
 clean:
-	rm -rf $(VENV) out build .pytest_cache .hypothesis
+	rm -rf $(VENV) $(PYWB_VENV) out build .pytest_cache .hypothesis

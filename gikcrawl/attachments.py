@@ -116,6 +116,7 @@ def attachment_record(body: bytes, *, url: str, site_key: str | None, content_ty
     """The parser record of one attachment. A document that cannot be read gives a record with format
     "unknown" and a warning saying why (the raw file stays archived)."""
     from .documents import DocumentError, extract, sniff
+    from .report_images import too_small
     if isinstance(content_type, bytes):
         content_type = content_type.decode("latin-1")
     name = filename_of(url, disposition)
@@ -124,6 +125,8 @@ def attachment_record(body: bytes, *, url: str, site_key: str | None, content_ty
     try:
         if carrier is None:
             raise DocumentError(f"not a document this crawler reads ({name or url})")
+        if carrier == "image" and (small := too_small(body)):
+            raise DocumentError(small)
         doc = extract(body, carrier, filename=name, max_pages=max_pages, timeout=timeout)
     except DocumentError as e:
         return unreadable_record(str(e), url=url, site_key=site_key, content_type=content_type, warc=warc,

@@ -64,6 +64,43 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):
                 logger.debug("no network capture of %s: %s", request.url, e)
         return response, download
 
+    async def _download_request_with_page(self, request, page, spider):
+        """For a challenge fetched through the browser, also every response the browser itself received
+        (the reload after the challenge, its scripts) in request.meta["browser_exchanges"], for the archive."""
+        if request.meta.get("challenge") != "browser":
+            return await super()._download_request_with_page(request, page, spider)
+        seen = []
+
+        def keep(response):
+            seen.append(response)
+        page.on("response", keep)
+        try:
+            result = await super()._download_request_with_page(request, page, spider)
+        finally:
+            page.remove_listener("response", keep)
+        request.meta["browser_exchanges"] = await _exchanges(seen, request.meta.get("browser_document"))
+        return result
+
+
+async def _exchanges(responses, main: dict | None) -> list[dict]:
+    """The browser's responses less the main document (archived as such), as browser_document dicts."""
+    out, skipped = [], main is None
+    for r in responses:
+        if not skipped and r.url == main["url"] and r.status == main["status"]:
+            skipped = True
+            continue
+        try:
+            body = await r.body()
+        except Exception:          # redirects and aborted loads have no body
+            body = b""
+        try:
+            out.append({"url": r.url, "status": r.status, "reason": r.status_text, "headers": await r.headers_array(),
+                        "body": body, "method": r.request.method,
+                        "request_headers": await r.request.headers_array()})
+        except Exception as e:     # the page went away meanwhile: what was taken is kept
+            logger.debug("browser response of %s not captured: %s", r.url, e)
+    return out
+
 
 def render_meta(context: str, include_page: bool = False) -> dict:
     """Request meta that sends a request through the browser, in one browser context per site. The DOM is
@@ -124,7 +161,7 @@ class ChallengeMiddleware:
             stats.inc_value("gikcrawl/challenges/passed")
             # fetch the page again the plain way, with the cookies the browser earned (they stay in the jar)
             plain_meta = {k: v for k, v in meta.items() if not k.startswith("playwright") and k not in
-                          ("browser_document", "warc", "download_slot_override")}
+                          ("browser_document", "browser_exchanges", "warc", "download_slot_override")}
             plain_meta["challenge"] = "passed"
             return request.replace(meta=plain_meta, dont_filter=True,
                                    cookies=[{"name": c["name"], "value": c["value"], "domain": c["domain"],

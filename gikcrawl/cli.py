@@ -180,6 +180,26 @@ def cmd_report(args) -> int:
     return 1 if problems else 0
 
 
+def cmd_serve(args) -> int:
+    from .serve import ServeError, serve
+    try:
+        return serve(args.archive_dir, port=args.port, bind=args.bind, pywb=args.pywb)
+    except ServeError as e:
+        print(f"gikcrawl serve: {e}", file=sys.stderr)
+        return 2
+
+
+def cmd_wacz(args) -> int:
+    from .wacz import WaczError, write_wacz
+    try:
+        summary = write_wacz(args.archive_dir, args.output)
+    except WaczError as e:
+        print(f"gikcrawl wacz: {e}", file=sys.stderr)
+        return 2
+    print(summary)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="gikcrawl", description=__doc__)
     ap.add_argument("--version", action="version", version=f"gikcrawl {__version__}")
@@ -265,6 +285,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--replay-url", metavar="TEMPLATE", help="link captures to a replay server, e.g. "
                    "http://localhost:8080/gik/{timestamp}/{url} (default: setting GIKCRAWL_REPLAY_URL)")
     p.set_defaults(func=cmd_report)
+    p = sub.add_parser("serve", help="browse the archive in pywb (needs `make replay-env`)")
+    p.add_argument("archive_dir", metavar="ARCHIVE_DIR")
+    p.add_argument("--port", type=int, default=8080, help="port (default 8080; 0: a free one)")
+    p.add_argument("--bind", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--pywb", metavar="PATH", help="pywb's wayback command (default: see README)")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("wacz", help="package the archive as one WACZ file (ReplayWeb.page, Browsertrix)")
+    p.add_argument("archive_dir", metavar="ARCHIVE_DIR")
+    p.add_argument("-o", "--output", required=True, metavar="FILE.wacz")
+    p.set_defaults(func=cmd_wacz)
 
     warc = sub.add_parser("warc", help="WARC tools").add_subparsers(dest="warc_command", required=True)
     p = warc.add_parser("verify", help="check WARC files: digests, records, structure; one line per file")

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
 
-from .archive.cdxj import index_path
+from .archive.cdxj import index_path, own_entry
 from .archive.reader import headers_at, iter_records, read_member, record_at, record_of
 from .archive.verify import warc_files
 from .discovery import is_report_title
@@ -32,6 +32,7 @@ from parsel import Selector
 from .attachments import attachment_record
 from .discovery import attachment_links, report_links
 from .report import Carrier, build_report, standalone
+from .report_images import carrier_links
 from .extract import decode_body
 from .items import is_html_type, is_report, report_item
 from .sites import SiteConfigError, load_sites
@@ -92,6 +93,8 @@ def _capture(f: Path, rel: str, offset: int, warc: dict, status: int | None, cty
     which the DOM stands for)."""
     rtype = warc.get("WARC-Type")
     rendered = warc.get("WARC-Gikcrawl-Rendered")
+    if warc.get("WARC-Truncated"):               # a body cut short: the live crawl failed it
+        return None
     if rtype == "resource" and rendered == "DOM":
         status = int(warc["WARC-Gikcrawl-Status"]) if str(warc.get("WARC-Gikcrawl-Status", "")).isdigit() else None
         ctype = warc.get("Content-Type")
@@ -114,7 +117,7 @@ def _scan_indexed(f: Path, rel: str, cdxj: Path) -> list[Capture]:
     first = record_of(read_member(f, 0))
     file_site = _warcinfo_field(first.raw_stream.read(), "isPartOf") if first.rec_type == "warcinfo" else None
     with open(f, "rb") as fh:
-        offsets = sorted(int(json.loads(line.split(" ", 2)[2])["offset"])
+        offsets = sorted(int(own_entry(json.loads(line.split(" ", 2)[2]))["offset"])
                          for line in cdxj.read_text(encoding="utf-8").splitlines() if line.strip())
         for offset in offsets:
             warc, status_line, http = headers_at(fh, offset)
@@ -285,7 +288,7 @@ def parse_capture(c: Capture):
         return None, None, []                   # a foreign WARC's page that is not a report
     # the page's carriers: its attachment links that were captured
     problems, carriers = [], []
-    for link in links:
+    for link in carrier_links(sel, c.uri, site, record):
         doc = _DOCUMENTS.get(link.url)
         if link.url in _FAILED:
             carriers.append(Carrier(link.url, None, f"HTTP {_FAILED[link.url]}"))

@@ -110,7 +110,8 @@ def test_refresh_all_writes_identical_payload_revisits(hanweb, tmp_path):
     server.etags = False           # no validators: everything comes back whole, unchanged payloads become revisits
     archive(yaml_path, out, "--refresh", "all")
     report = last_report(out)["sites"][site.key]
-    docs = len(site.reports) + len([p for p in site.attachments])       # report pages and attachments
+    # report pages, attachments, and the image that carries the image-only report
+    docs = len(site.reports) + len(site.attachments) + len(site.image_only)
     assert (report["new_reports"], report["changed"], report["vanished"]) == (0, 0, 0)
     assert report["unchanged"] == docs
     revisits = [p for t, _, p in records_of(out) if t == "revisit"]

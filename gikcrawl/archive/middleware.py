@@ -14,7 +14,8 @@ from urllib.parse import quote
 from pathlib import Path
 
 from scrapy import signals
-from scrapy.exceptions import NotConfigured
+from scrapy.downloadermiddlewares.retry import get_retry_request
+from scrapy.exceptions import NotConfigured, ResponseDataLossError
 from scrapy.utils.defer import deferred_from_coro
 
 from ..meta import BROWSER_DOCUMENT, CHANGE, KIND, LINK_TEXT, REFERER_PAGE, SITE, WARC, WARC_SKIP
@@ -22,6 +23,7 @@ from .. import signals as gk_signals
 from .http import browser_request_block, browser_response_block, request_block, response_block
 from ..digest import sha1_digest
 from ..runs import RunState, run_state
+from .truncated import META_FLAG, ReceivedSoFar, headerless_records, truncation_cause
 from .writer import WarcWriterSet, software_info, warc_date
 
 SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
@@ -41,6 +43,7 @@ class WarcArchiveMiddleware:
                                      compresslevel=s.getint("WARC_GZIP_LEVEL"),
                                      worker=s.get("WARC_WORKER_ID") or None, stamp=self._run(crawler).run_id)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        self.received = ReceivedSoFar(crawler)        # for downloads that fail after their headers
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -78,12 +81,55 @@ class WarcArchiveMiddleware:
         site_for = getattr(spider, "site_for_url", None)
         return (site_for(request.url) if site_for else None) or spider.name
 
-    def process_response(self, request, response, spider=None):
+    def process_request(self, request, spider=None):
+        if "download_fail_on_dataloss" not in request.meta:     # cut-short bodies come here to be archived
+            request.meta["download_fail_on_dataloss"] = False
+            request.meta[META_FLAG] = True
+        return None
+
+    def process_exception(self, request, exception, spider=None):
+        """A download that failed after its headers: what was received, as truncated records."""
+        got = self.received.pop(request)
+        if got is None or request.meta.get(WARC_SKIP):
+            return None
         spider = spider or self.crawler.spider
-        if request.meta.get(WARC_SKIP):
-            return response
+        headers, body = got
         f = self.writers.file_for(self._prefix(request, spider))
-        date = warc_date()
+        date, cause = warc_date(), truncation_cause(exception)
+        records = headerless_records(f.builder, request.url, date, self._ext(request), headers, body, cause,
+                                     f"{type(exception).__name__}: {exception}"[:300])
+        req_headers, req_body = request_block(request)
+        records.append(f.builder.create_warc_record(
+            request.url, "request", payload=io.BytesIO(req_body), length=len(req_body), http_headers=req_headers,
+            warc_headers_dict={"WARC-Date": date,
+                               "WARC-Concurrent-To": records[0].rec_headers.get_header("WARC-Record-ID")}))
+        self._write(f, records)
+        self.crawler.stats.inc_value(f"warc/truncated/{cause}")
+        return None
+
+    def _truncated(self, request, response, spider):
+        """A response whose connection ended before its body did (archived by process_response): retried
+        like a failed download, then failed as ResponseDataLossError."""
+        self.crawler.stats.inc_value("warc/truncated/disconnect")
+        retry = get_retry_request(request, spider=spider, reason="dataloss")
+        if retry is not None:
+            return retry
+        raise ResponseDataLossError(f"connection ended after {len(response.body)} bytes of the body: {request.url}")
+
+    def _write(self, f, records) -> list[int]:
+        try:
+            offsets = [f.write(rec) for rec in records]
+        except OSError as e:                     # the archive is the point: stop rather than crawl unarchived
+            self.crawler.stats.inc_value("warc/errors")
+            logger.error("cannot write %s: %s; closing the spider", f.path, e)
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="warc_write_failed"))
+            raise
+        for rec in records:
+            self.crawler.stats.inc_value(f"warc/records/{rec.rec_type}")
+        return offsets
+
+    @staticmethod
+    def _ext(request) -> dict:
         ext = {}        # gikcrawl's extension fields: the site, and what the page was to the crawl (list, report,
         if request.meta.get(SITE):                   # attachment), so replay treats each capture as live
             ext["WARC-Gikcrawl-Site"] = request.meta[SITE]
@@ -93,6 +139,23 @@ class WarcArchiveMiddleware:
             ext["WARC-Gikcrawl-Referer"] = request.meta[REFERER_PAGE]     # the report page it belongs to
         if request.meta.get(LINK_TEXT):
             ext["WARC-Gikcrawl-Link-Text"] = quote(request.meta[LINK_TEXT][:200])
+        return ext
+
+    def process_response(self, request, response, spider=None):
+        spider = spider or self.crawler.spider
+        self.received.pop(request)
+        if request.meta.get(WARC_SKIP):
+            return response
+        f = self.writers.file_for(self._prefix(request, spider))
+        date = warc_date()
+        if "dataloss" in response.flags and request.meta.get(META_FLAG):
+            announced = (response.headers.get(b"Content-Length") or b"?").decode("latin-1")
+            self._write(f, self._plain(f.builder, request, response, date, self._ext(request), {
+                "WARC-Truncated": "disconnect",
+                "WARC-Gikcrawl-Note": f"connection ended after {len(response.body)} bytes of the body "
+                                      f"(Content-Length announced: {announced})"}))
+            return self._truncated(request, response, spider)
+        ext = self._ext(request)
         run = self._run_state(spider)
         prev = run.previous.get(request.url) if run else None
         revisit = None
@@ -108,13 +171,7 @@ class WarcArchiveMiddleware:
             else:
                 records = self._plain(f.builder, request, response, date, ext)
             parsed = 0
-        try:
-            offsets = [f.write(rec) for rec in records]
-        except OSError as e:                     # the archive is the point: stop rather than crawl unarchived
-            self.crawler.stats.inc_value("warc/errors")
-            logger.error("cannot write %s: %s; closing the spider", f.path, e)
-            deferred_from_coro(self.crawler.engine.close_spider_async(reason="warc_write_failed"))
-            raise
+        offsets = self._write(f, records)
         main = records[parsed]
         if revisit is not None:          # the bytes are in the earlier capture: point there, dated now
             request.meta[WARC] = {"file": revisit.warc_file, "offset": revisit.warc_offset, "date": date,
@@ -127,8 +184,6 @@ class WarcArchiveMiddleware:
                                     "payload_digest": main.rec_headers.get_header("WARC-Payload-Digest")}
         self.crawler.signals.send_catch_log(gk_signals.response_archived, request=request, response=response,
                                             spider=spider)
-        for rec in records:
-            self.crawler.stats.inc_value(f"warc/records/{rec.rec_type}")
         return response
 
     @staticmethod
@@ -165,9 +220,9 @@ class WarcArchiveMiddleware:
                                                             rec.rec_headers.get_header("WARC-Record-ID")})
         return [rec, req]
 
-    def _plain(self, builder, request, response, date, ext):
+    def _plain(self, builder, request, response, date, ext, extra=None):
         resp_headers, body = response_block(response)
-        extra = {}
+        extra = dict(extra or {})
         ip = getattr(response, "ip_address", None)
         if ip is not None:
             extra["WARC-IP-Address"] = str(ip)
@@ -190,6 +245,14 @@ class WarcArchiveMiddleware:
             resp, req = self._pair(builder, doc["url"], date, ext, resp_headers, body, req_headers, req_body, extra)
             records += [resp, req]
             linked = {"WARC-Concurrent-To": resp.rec_headers.get_header("WARC-Record-ID")}
+        for other in request.meta.get("browser_exchanges") or ():     # a challenge: the browser's other responses
+            resp_headers, body, decoded = browser_response_block(other)
+            req_headers, req_body = browser_request_block(other)
+            extra = {"WARC-Gikcrawl-Rendered": "received by the browser while passing a challenge"}
+            if decoded:
+                extra["WARC-Gikcrawl-Note"] = "body as decoded by the browser; Content-Encoding removed"
+            records += list(self._pair(builder, other["url"], date, ext, resp_headers, body, req_headers, req_body,
+                                       extra))
         ctype = (response.headers.get(b"Content-Type") or b"text/html").decode("latin-1")
         dom = builder.create_warc_record(response.url, "resource", payload=io.BytesIO(response.body),
                                          length=len(response.body), warc_content_type=ctype,

@@ -19,7 +19,7 @@ from scrapy.responsetypes import responsetypes
 from ..meta import CHANGE, WARC, WARC_SKIP
 from .. import signals as gk_signals
 from ..runs import run_state
-from .cdxj import index_path, write_index
+from .cdxj import index_path, own_entry, write_index
 from .reader import read_member, record_of
 from .verify import verify, warc_files
 
@@ -47,7 +47,9 @@ def load_index(paths) -> tuple[dict, dict, dict]:
             text = cdxj.read_text(encoding="utf-8")
         for line in text.splitlines():
             _, stamp, data = line.split(" ", 2)
-            entry = json.loads(data)
+            entry = own_entry(json.loads(data))
+            if entry.get("truncated"):                     # a body cut short: a failure, not a capture
+                continue
             entry.update(timestamp=stamp, path=str(warc.parent / entry["filename"]))
             if "status" not in entry and entry.get("mime", "").startswith("text/html"):
                 if entry["url"] not in doms or stamp >= doms[entry["url"]]["timestamp"]:

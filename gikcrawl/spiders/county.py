@@ -29,6 +29,7 @@ from ..items import is_html_type, is_report, report_item
 from ..meta import IN_COLUMN, KIND, LINK_TEXT, REFERER_PAGE, SITE, WARC
 from ..report import Carrier, build_report, standalone
 from ..runs import RunState, run_state
+from ..report_images import carrier_links
 from ..sites import SiteConfigError, load_sites
 from ..workers import WorkerLimit, workers_of
 
@@ -276,6 +277,7 @@ class CountySpider(scrapy.Spider):
             async for out in self.standalone_documents(links, site, response.url):
                 yield out
             return
+        links = carrier_links(sel, response.url, site, record)       # attachments, report images
         carriers = await asyncio.gather(*(self.document(link.url, site, response.url, link.text, link.via)
                                           for link in links))
         yield self.emit(build_report(record, [c for c in carriers if c is not None]))
