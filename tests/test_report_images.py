@@ -90,5 +90,6 @@ def test_images_too_small_to_carry_a_report_are_not_ocred():
     assert too_small(tiny_png(24, 16)) == "image of 24x16 px is too small to carry a report; not OCRed"
     assert too_small(tiny_png(800, 600)) is None and too_small(b"not an image") is None
     rec = attachment_record(tiny_png(), url="http://x.gov.cn/a.png", site_key=None, content_type="image/png", warc=None)
-    assert rec["warnings"] == ["attachment a.png: image of 24x16 px is too small to carry a report; not OCRed"]
+    assert rec["warnings"] == ["IMAGE attachment http://x.gov.cn/a.png: image of 24x16 px is too small to carry a "
+                               "report; not OCRed; it gave no figures"]
     assert rec["tables"] == {} and rec["carrier"] == "image"
