@@ -8,6 +8,7 @@ from scrapy import signals
 from . import signals as gk_signals
 from .catalog import Catalog
 from .digest import sha1_digest
+from .failures import failure_cause
 from .items import utc_now
 
 
@@ -77,7 +78,7 @@ class CatalogPipeline:
         if self.catalog is None:
             return
         self.catalog.add_fetch(url=request.url, site=request.meta.get("site"), kind=request.meta.get("kind"),
-                               status=None, error=failure.type.__name__ if failure.type else str(failure.value),
+                               status=None, error=failure_cause(failure),
                                fetched_at=utc_now(), referer=request.meta.get("referer_page"), run_id=_run_id(spider))
         self._written()
 

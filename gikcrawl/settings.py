@@ -65,6 +65,11 @@ DOWNLOADER_MIDDLEWARES = {
     "gikcrawl.middlewares.ContactUserAgentMiddleware": 500,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "gikcrawl.middlewares.BackoffRetryMiddleware": 550,
+    # redirect loops and too many redirects as failures with their cause (gikcrawl/failures.py)
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "gikcrawl.failures.LoopAwareRedirectMiddleware": 600,
+    # requests per site; queued pages of a pager found to be a trap are not fetched (gikcrawl/bounds.py)
+    "gikcrawl.bounds.CrawlBoundsDownloaderMiddleware": 50,
     # after redirects, before decompression: retries JavaScript challenges once through the browser
     "gikcrawl.browser.ChallengeMiddleware": 585,
     # next to the downloader: sees requests as sent and responses as received (before redirects and
@@ -81,6 +86,8 @@ DOWNLOADER_MIDDLEWARES = {
 SPIDER_MIDDLEWARES = {
     # with REDIS_URL: a request stays in the worker's in-flight hash until its callback is done
     "gikcrawl.distributed.InflightDoneMiddleware": 1,
+    # pager bounds and the same-report-links trap detector (gikcrawl/bounds.py)
+    "gikcrawl.bounds.CrawlBoundsSpiderMiddleware": 10,
 }
 ITEM_PIPELINES = {
     "gikcrawl.pipelines.CatalogPipeline": 800,
@@ -88,6 +95,7 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
     "gikcrawl.runs.RunExtension": 500,
+    "gikcrawl.sizes.SizeLimits": 510,            # page and attachment size limits
 }
 REMOTE_CONTROL_ENABLED = False      # no HTTP control port on a crawler of untrusted sites
 TELNETCONSOLE_ENABLED = False
@@ -110,6 +118,18 @@ PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 2
 PLAYWRIGHT_RESTART_DISCONNECTED_BROWSER = True
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30 * 1000
 WARC_SCREENSHOTS = False                    # also archive a PNG screenshot of every rendered page
+
+# Hardening (gikcrawl/bounds.py, gikcrawl/failures.py, gikcrawl/outcome.py): bounds that are never silent
+GIKCRAWL_MAX_LIST_PAGES = 10000     # list pages of one column (first page + pager pages); sites: limits.max_list_pages
+GIKCRAWL_MAX_PAGER_DEPTH = 10000    # pager steps from a column's first page; limits.max_pager_depth
+GIKCRAWL_MAX_REQUESTS = 500000      # requests to one site (retries and redirects included); limits.max_requests
+GIKCRAWL_STALE_PAGES = 5            # list pages in a row without a report link new to their column: a trap
+GIKCRAWL_PAGE_MAXSIZE = 16 * 1024 * 1024   # bytes, HTML list and report pages (compressed or decompressed);
+                                           # attachments keep DOWNLOAD_MAXSIZE
+# Politeness at any setting (gikcrawl/downloader.py): per-slot concurrency holds with DOWNLOAD_DELAY=0, and
+# the delay is a floor (jitter only lengthens it; AutoThrottle never goes below a slot's configured delay).
+DOWNLOADER = "gikcrawl.downloader.PoliteDownloader"
+DOWNLOAD_DELAY_JITTER = 0
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

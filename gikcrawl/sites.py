@@ -57,6 +57,11 @@ SCHEMA = {
                             "robotstxt_obey": {"type": "boolean"},
                         },
                     },
+                    "limits": {
+                        "type": "object", "additionalProperties": False,
+                        "properties": {k: {"type": "integer", "minimum": 0} for k in
+                                       ("max_list_pages", "max_pager_depth", "max_requests", "stale_pages")},
+                    },
                     "notes": {"type": "string"},
                 },
             },
@@ -87,6 +92,7 @@ class SiteConfig:
     title_include: tuple = ()
     title_exclude: tuple = ()
     politeness: dict = field(default_factory=dict)
+    limits: dict = field(default_factory=dict)          # crawl bounds (gikcrawl/bounds.py)
 
     def allows(self, url: str) -> bool:
         host = (urlsplit(url).hostname or "").lower()
@@ -173,7 +179,7 @@ def load_sites(path: str | Path | None = None) -> SitesFile:
             metadata=dict(entry.get("metadata") or {}), attachments=entry.get("attachments"),
             render=entry.get("render", False), encoding=entry.get("encoding"),
             title_include=tuple(entry.get("title_include", [])), title_exclude=tuple(entry.get("title_exclude", [])),
-            politeness=dict(entry.get("politeness") or {}))
+            politeness=dict(entry.get("politeness") or {}), limits=dict(entry.get("limits") or {}))
     return SitesFile(path, sites, hashlib.sha1(raw).hexdigest())
 
 

@@ -18,11 +18,12 @@ from pathlib import Path
 
 from scrapy_playwright.page import PageMethod
 
-from .. import discovery, distributed
+from .. import bounds, discovery, distributed
 from ..attachments import ReportAssembler, attachment_record, merge
 from ..browser import browser_path, missing_browser_message, render_meta
 from .. import signals as gk_signals
 from ..extract import decode_body
+from ..failures import failure_cause
 from ..items import is_html_type, is_report, report_item
 from ..encoding import UndecodableError
 from ..runs import RunState
@@ -142,12 +143,13 @@ class CountySpider(scrapy.Spider):
 
     def on_error(self, failure):
         request = failure.request
-        cause = failure.type.__name__ if failure.type else "unknown"
-        self.crawler.stats.inc_value(f"gikcrawl/failures/{cause}")
-        self.logger.warning("fetch failed (%s: %s): %s [%s]", cause, failure.value, request.url,
-                            request.meta.get("kind"))
-        self.crawler.signals.send_catch_log(gk_signals.fetch_failed, request=request, failure=failure,
-                                            spider=self)
+        cause = failure_cause(failure)
+        if cause != "crawl_limit":             # a bound reached is counted by gikcrawl/bounds.py, not a failure
+            self.crawler.stats.inc_value(f"gikcrawl/failures/{cause}")
+            self.logger.warning("fetch failed (%s: %s): %s [%s]", cause, failure.value, request.url,
+                                request.meta.get("kind"))
+            self.crawler.signals.send_catch_log(gk_signals.fetch_failed, request=request, failure=failure,
+                                                spider=self)
         distributed.failed(self.crawler, request)
         if request.meta.get("kind") == "attachment":
             yield from self.emit(self.assembler.attachment(request.url, None, cause)[0])
@@ -251,9 +253,11 @@ class CountySpider(scrapy.Spider):
             if req is not None:
                 yield req
         if in_column:
-            for url in discovery.pager_links(sel, base, site):
+            max_pages = bounds.site_limits(self.crawler.settings, site).max_list_pages
+            for url in discovery.pager_links(sel, base, site, max_pages=max_pages or None):
                 req = self.request(url, site, "list", referer=base, in_column=True)
                 if req is not None:
+                    req.meta["via"] = "pager"        # gikcrawl/bounds.py bounds pagers by column
                     yield req
             if site.page_template:
                 yield from self.template_pages(response, site)
@@ -267,7 +271,7 @@ class CountySpider(scrapy.Spider):
         req = self.request(response.urljoin(site.page_template.format(n=n)), site, "list", referer=response.url,
                            in_column=True)
         if req is not None:
-            req.meta["page_n"] = n
+            req.meta.update(page_n=n, via="template")
             yield req
 
     def dataproxy_request(self, proxy, site, referer, start):
@@ -276,7 +280,7 @@ class CountySpider(scrapy.Spider):
         req = self.request(url, site, "list", referer=referer, cls=scrapy.FormRequest, formdata=proxy.params,
                            callback=self.parse_dataproxy, in_column=True)
         if req is not None:
-            req.meta.update(dataproxy=proxy, dataproxy_end=end)
+            req.meta.update(dataproxy=proxy, dataproxy_end=end, via="dataproxy")
         return req
 
     def parse_dataproxy(self, response):
