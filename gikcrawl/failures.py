@@ -81,6 +81,8 @@ def exception_cause(exc: BaseException) -> str:
     for name, cause in _BY_NAME[:3]:
         if name in names:
             return cause
+    if "Forbidden by robots.txt" in text:
+        return "robots_forbidden"
     if "during decompression" in text:
         return "decompression_limit"
     if "larger than download max size" in text or "DownloadCancelledError" in names:

@@ -43,6 +43,7 @@ class CatalogPipeline:
         crawler.signals.connect(o.response_received,
                                 signal=gk_signals.response_archived if archived else signals.response_received)
         crawler.signals.connect(o.fetch_failed, signal=gk_signals.fetch_failed)
+        crawler.signals.connect(o.response_unusable, signal=gk_signals.response_unusable)
         return o
 
     def open_spider(self, spider=None):
@@ -81,6 +82,10 @@ class CatalogPipeline:
                                status=None, error=failure_cause(failure),
                                fetched_at=utc_now(), referer=request.meta.get("referer_page"), run_id=_run_id(spider))
         self._written()
+
+    def response_unusable(self, request, response, cause, spider):
+        if self.catalog is not None:
+            self.catalog.mark_error(response.url, _run_id(spider), cause)
 
     def process_item(self, item, spider=None):
         if self.catalog is not None and isinstance(item, dict) and "tables" in item:

@@ -6,6 +6,7 @@ from gikcrawl import __version__
 BOT_NAME = "gikcrawl"
 SPIDER_MODULES = ["gikcrawl.spiders"]
 NEWSPIDER_MODULE = "gikcrawl.spiders"
+COMMANDS_MODULE = "gikcrawl.commands"   # `scrapy crawl` with one-line start-up errors and exit codes
 
 # gikcrawl's own settings
 SITES_CONFIG = None                 # path of sites.yaml; None: config/sites.yaml of this checkout
@@ -96,6 +97,7 @@ EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
     "gikcrawl.runs.RunExtension": 500,
     "gikcrawl.sizes.SizeLimits": 510,            # page and attachment size limits
+    "gikcrawl.outcome.SiteOutcome": 520,         # per-site verdict in the last lines; all failed → exit 1
 }
 REMOTE_CONTROL_ENABLED = False      # no HTTP control port on a crawler of untrusted sites
 TELNETCONSOLE_ENABLED = False

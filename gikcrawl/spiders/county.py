@@ -154,6 +154,10 @@ class CountySpider(scrapy.Spider):
         if request.meta.get("kind") == "attachment":
             yield from self.emit(self.assembler.attachment(request.url, None, cause)[0])
 
+    def unusable(self, response, cause: str) -> None:
+        self.crawler.signals.send_catch_log(gk_signals.response_unusable, request=response.request,
+                                            response=response, cause=cause, spider=self)
+
     # --- callbacks -----------------------------------------------------------------------------------
 
     def parse_page(self, response):
@@ -162,7 +166,11 @@ class CountySpider(scrapy.Spider):
         stats = self.crawler.stats
         stats.inc_value(f"gikcrawl/pages/{kind}")
         if response.status >= 400:
-            stats.inc_value(f"gikcrawl/failures/http_{response.status}")
+            cause = f"http_{response.status}"
+            if response.meta.get("challenge") == "browser":        # gikcrawl/browser.py could not pass it
+                cause = "challenge_failed"
+                self.unusable(response, cause)
+            stats.inc_value(f"gikcrawl/failures/{cause}")
             self.logger.warning("HTTP %s for %s [%s]", response.status, response.url, kind)
             if kind == "attachment":
                 yield from self.emit(self.assembler.attachment(response.url, None, f"HTTP {response.status}")[0])
@@ -177,6 +185,7 @@ class CountySpider(scrapy.Spider):
         except UndecodableError as e:
             stats.inc_value("gikcrawl/failures/undecodable")
             self.logger.warning("cannot decode %s: %s", response.url, e)
+            self.unusable(response, "undecodable")
             return
         sel = Selector(text=text)
         if kind == "report":
