@@ -19,8 +19,9 @@ def test_robots_disallow_is_obeyed_by_default_and_can_be_overridden_per_site(trs
     server, site = trs
     server.robots = Page(200, {"Content-Type": "text/plain"}, b"User-agent: *\nDisallow: /\n")
     entry = minimal_entry(server, site)
-    items, log = crawl(tmp_path / "obey", write_sites(tmp_path / "a.yaml", {site.key: entry}), site.key)
-    assert items == [] and "robotstxt/forbidden" in log
+    items, log = crawl(tmp_path / "obey", write_sites(tmp_path / "a.yaml", {site.key: entry}), site.key,
+                       returncode=1)                    # nothing fetched: the site failed, and says why
+    assert items == [] and "robotstxt/forbidden" in log and "FAILED: nothing usable fetched (robots_forbidden 1)" in log
     fetched = [p for _, p in server.access_log]
     assert fetched == ["/robots.txt"]
     entry["politeness"] = {"robotstxt_obey": False}
