@@ -62,7 +62,7 @@ class BoundsState:
         self.columns: dict[str, Column] = {}
         self.requests: Counter = Counter()                     # site → requests sent to the downloader
         self.reached: dict[str, Counter] = defaultdict(Counter)   # site → bound → times reached
-        self.dropped: dict[str, Counter] = defaultdict(Counter)   # site → bound → requests not made
+        self.dropped: dict[str, dict[str, set]] = defaultdict(lambda: defaultdict(set))   # site → bound → URLs not fetched
         self._limits: dict[str, Limits] = {}
 
     def limits(self, spider, key: str) -> Limits:
@@ -76,14 +76,19 @@ class BoundsState:
         self.reached[site][bound] += 1
         stats.inc_value(f"gikcrawl/limits/{bound}")
         logger.warning("site %s, %s: %s; not followed further", site, where, detail)
-        spider.limits_reached = {s: {"reached": dict(c), "requests_not_made": dict(self.dropped[s])}
-                                 for s, c in self.reached.items()}
+        self._publish(spider)
 
-    def drop(self, spider, site: str, bound: str) -> None:
-        self.dropped[site][bound] += 1
-        self.crawler.stats.inc_value("gikcrawl/limits/requests_not_made")
-        if hasattr(spider, "limits_reached") and site in spider.limits_reached:
-            spider.limits_reached[site]["requests_not_made"] = dict(self.dropped[site])
+    def _publish(self, spider) -> None:
+        spider.limits_reached = {s: {"reached": dict(c), "requests_not_made": {
+            b: len(urls) for b, urls in self.dropped[s].items()}} for s, c in self.reached.items()}
+
+    def drop(self, spider, site: str, bound: str, url: str) -> None:
+        """A request not made because of a bound (each URL counted once, however often it was linked)."""
+        urls = self.dropped[site][bound]
+        if url not in urls:
+            urls.add(url)
+            self.crawler.stats.inc_value("gikcrawl/limits/requests_not_made")
+            self._publish(spider)
 
 
 _STATES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -154,17 +159,20 @@ class CrawlBoundsSpiderMiddleware:
                 page["pager_seen"] = True
                 self._page_done(spider, col, limits, page)
             req.meta.update(column=col.url, pager_depth=depth + 1, pager_stale=page["stale"])
+            if req.url in col.pages:           # requested for this column already (the dupefilter drops it)
+                return True
             if col.closed:
-                st.drop(spider, key, col.closed)
+                st.drop(spider, key, col.closed, req.url)
                 return False
             if limits.max_pager_depth and depth + 1 > limits.max_pager_depth:
-                return self._close(spider, col, "pager_depth", f"pager deeper than {limits.max_pager_depth} pages "
+                return self._close(spider, col, req.url, "pager_depth",
+                                   f"pager deeper than {limits.max_pager_depth} pages "
                                    f"(GIKCRAWL_MAX_PAGER_DEPTH / limits.max_pager_depth) at {response.url}")
-            if req.url not in col.pages:
-                if limits.max_list_pages and len(col.pages) >= limits.max_list_pages:
-                    return self._close(spider, col, "list_pages", f"more than {limits.max_list_pages} list pages "
-                                       f"(GIKCRAWL_MAX_LIST_PAGES / limits.max_list_pages)")
-                col.pages.add(req.url)
+            if limits.max_list_pages and len(col.pages) >= limits.max_list_pages:
+                return self._close(spider, col, req.url, "list_pages",
+                                   f"more than {limits.max_list_pages} list pages "
+                                   f"(GIKCRAWL_MAX_LIST_PAGES / limits.max_list_pages)")
+            col.pages.add(req.url)
             return True
 
         return judge
@@ -179,15 +187,16 @@ class CrawlBoundsSpiderMiddleware:
         run = max(col.stale_run, page["stale"])
         if limits.stale_pages and run >= limits.stale_pages and not col.closed:
             self.crawler.stats.inc_value("gikcrawl/limits/trap_pages", col.stale_fetched)
-            self._close(spider, col, "same_reports",
+            self._close(spider, col, None, "same_reports",
                         f"{run} list pages in a row add no new report link (a pager trap; "
                         f"GIKCRAWL_STALE_PAGES / limits.stale_pages)")
 
-    def _close(self, spider, col: Column, bound: str, detail: str) -> bool:
+    def _close(self, spider, col: Column, url: str | None, bound: str, detail: str) -> bool:
         if not col.closed:
             col.closed = bound
             self.state.reach(spider, col.site, bound, f"column {col.url}", detail)
-        self.state.drop(spider, col.site, bound)
+        if url is not None:
+            self.state.drop(spider, col.site, bound, url)
         return False
 
 
@@ -211,14 +220,14 @@ class CrawlBoundsDownloaderMiddleware:
         st = self.state
         col = st.columns.get(meta.get("column")) if meta.get("via") in PAGER_VIA else None
         if col is not None and col.closed == "same_reports":       # queued before the trap was seen
-            st.drop(spider, key, col.closed)
+            st.drop(spider, key, col.closed, request.url)
             raise LimitReached(f"column {col.url} closed ({col.closed})")
         limit = st.limits(spider, key).max_requests
         if limit and st.requests[key] >= limit:
             if not st.reached[key]["requests"]:
                 st.reach(spider, key, "requests", "whole site",
                          f"{limit} requests made (GIKCRAWL_MAX_REQUESTS / limits.max_requests)")
-            st.drop(spider, key, "requests")
+            st.drop(spider, key, "requests", request.url)
             raise LimitReached(f"site {key}: {limit} requests made")
         st.requests[key] += 1
         return None

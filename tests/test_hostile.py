@@ -25,6 +25,7 @@ def test_crawl_ends_by_itself_and_finds_every_report(hostile):
     site, server, _, r, _ = hostile
     assert not r["timed_out"] and r["returncode"] == 0, r["log"][-3000:]
     assert "Spider closed (finished)" in r["log"]
+    assert "GIKCRAWL_CONTACT is not set" not in r["log"]          # it is set for this crawl
     found = [i["source"]["url"][len(server.base_url):] for i in r["items"]]
     assert sorted(found) == sorted(site.reports)           # each report once, the slow/flaky/busy ones included
     for role in ("slow", "flaky", "busy"):
