@@ -75,6 +75,14 @@ class _CharsetRoute:
     async def continue_(self, **overrides):
         fetch = {k: v for k, v in overrides.items() if k in ("headers", "method", "post_data", "url")}
         try:
+            request = self._route.request
+            headers = dict(fetch.get("headers") or await request.all_headers())
+            if not any(k.lower() == "cookie" for k in headers):
+                # cookies a script set (a JavaScript challenge's) are not sent by route.fetch on its own
+                cookies = await request.frame.page.context.cookies(request.url)
+                if cookies:
+                    headers["cookie"] = "; ".join(f"{c['name']}={c['value']}" for c in cookies)
+            fetch["headers"] = headers
             response = await self._route.fetch(max_redirects=0, **fetch)
             body = await response.body()
         except Exception as e:         # let the browser fetch it itself (and fail its own way)
@@ -117,8 +125,15 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):
         inner = super()._make_request_handler(**kw)
         spider = kw.get("spider")
 
+        first = {"done": False}
+
         async def handler(route, playwright_request):
-            if playwright_request.resource_type == "document" and not self._abort_offsite(playwright_request):
+            # the navigation to the requested page only: what its scripts load or reload (a JavaScript
+            # challenge reloading with the cookie it set) goes to the browser untouched
+            if (not first["done"] and playwright_request.is_navigation_request()
+                    and playwright_request.url.rstrip("/") == str(kw.get("url", "")).rstrip("/")
+                    and not self._abort_offsite(playwright_request)):
+                first["done"] = True
                 site = getattr(spider, "sites", {}).get(kw.get("context_name"))
                 route = _CharsetRoute(route, self, getattr(site, "encoding", None))
             await inner(route, playwright_request)

@@ -83,9 +83,8 @@ class SiteOutcome:
 
     def unusable(self, request, response, cause, spider):
         site = request.meta.get("site")
-        if site is not None:
-            if response.status < 400:
-                self.ok[site] -= 1
+        if site is not None and response.status < 400:     # (an error status was counted when received)
+            self.ok[site] -= 1
             self.failures[site][cause] += 1
 
     def item_scraped(self, item, response, spider):
