@@ -80,3 +80,34 @@ def test_user_agent_names_the_contact(trs, tmp_path):
     finally:
         replica._Handler.do_GET = original
     assert seen and all("gikcrawl/" in ua and "archive-team@example.org" in ua for ua in seen)
+
+
+# --- politeness at any setting (gikcrawl/downloader.py) ---------------------------------------------------
+
+def _gaps(server, paths) -> list[float]:
+    times = [t for (_, p), t in zip(server.access_log, server.access_times) if p in paths]
+    return [b - a for a, b in zip(times, times[1:])]
+
+
+def test_per_domain_concurrency_holds_without_delay(tmp_path):
+    from gikcrawl.fixtures.faults import FaultServer, fault_slow
+    site = build_site("trs", seed=6)
+    faults = {p: fault_slow(site.pages[p]) for p in site.reports if p in site.pages}   # ~2 s per report
+    with FaultServer(site, faults=faults) as server:
+        items, _ = crawl(tmp_path, write_sites(tmp_path / "s.yaml", {site.key: minimal_entry(server, site)}),
+                         site.key, "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2", "-s", "DOWNLOAD_DELAY=0")
+        most, which = server.concurrency()
+    assert len(items) == len(site.reports)
+    assert most == 2, which          # Scrapy 2.19's own downloader sends them all at once (13 at a time here)
+
+
+def test_delay_is_a_floor_with_jitter_and_autothrottle(tmp_path, trs):
+    server, site = trs
+    entry = dict(minimal_entry(server, site), politeness={"download_delay": 0.4, "concurrency": 1})
+    crawl(tmp_path, write_sites(tmp_path / "s.yaml", {site.key: entry}), site.key,
+          "-s", "DOWNLOAD_DELAY_JITTER=0.5", "-s", "AUTOTHROTTLE_ENABLED=True", "-s", "AUTOTHROTTLE_START_DELAY=0",
+          "-s", "DOWNLOAD_DELAY=0", "-s", "CLOSESPIDER_PAGECOUNT=10")
+    site_paths = {p for _, p in server.access_log if p != "/robots.txt"}
+    gaps = _gaps(server, site_paths)
+    assert len(gaps) >= 6
+    assert min(gaps) >= 0.39, gaps   # never below the site's delay: not by jitter, not by AutoThrottle
