@@ -16,8 +16,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gikcrawl.fixtures.faults import FaultServer, build_hostile, crawl_measured, trap_query  # noqa: E402
-from gikcrawl.fixtures.replica import ReplicaServer, build_site  # noqa: E402
+from gikcrawl.fixtures.faults import (
+    FaultServer,
+    build_hostile,
+    crawl_measured,
+    trap_query,
+)
+from gikcrawl.fixtures.replica import ReplicaServer, build_site
 
 MB = 1024 * 1024
 

@@ -91,7 +91,7 @@ class BoundsState:
             self._publish(spider)
 
 
-_STATES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_STATES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def state(crawler) -> BoundsState:
@@ -114,17 +114,13 @@ class CrawlBoundsSpiderMiddleware:
     def process_spider_output(self, response, result, spider=None):
         judge = self._judge(response)
         for out in result:
-            if judge is None or not isinstance(out, Request):
-                yield out
-            elif judge(out):
+            if judge is None or not isinstance(out, Request) or judge(out):
                 yield out
 
     async def process_spider_output_async(self, response, result, spider=None):
         judge = self._judge(response)
         async for out in result:
-            if judge is None or not isinstance(out, Request):
-                yield out
-            elif judge(out):
+            if judge is None or not isinstance(out, Request) or judge(out):
                 yield out
 
     def _judge(self, response):
@@ -215,7 +211,7 @@ class CrawlBoundsDownloaderMiddleware:
         meta = request.meta
         key = meta.get("site")
         if key is None:
-            return None
+            return
         spider = self.crawler.spider
         st = self.state
         col = st.columns.get(meta.get("column")) if meta.get("via") in PAGER_VIA else None
@@ -230,4 +226,3 @@ class CrawlBoundsDownloaderMiddleware:
             st.drop(spider, key, "requests", request.url)
             raise LimitReached(f"site {key}: {limit} requests made")
         st.requests[key] += 1
-        return None

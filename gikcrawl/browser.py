@@ -16,10 +16,10 @@ import re
 from pathlib import Path
 
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
+from scrapy_playwright.page import PageMethod
 
 from .encoding import UndecodableError, decode
 from .extract import header_charset
-from scrapy_playwright.page import PageMethod
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class _CharsetRoute:
     """The route of a document request, handed to scrapy-playwright's handler: its continue_() fetches the
     document, then fulfils it with the Content-Type our policy decides (the body is the server's bytes)."""
 
-    def __init__(self, route, handler: "BrowserDownloadHandler", override: str | None):
+    def __init__(self, route, handler: BrowserDownloadHandler, override: str | None):
         self._route, self._handler, self._override = route, handler, override
 
     def __getattr__(self, name):
@@ -85,7 +85,7 @@ class _CharsetRoute:
             fetch["headers"] = headers
             response = await self._route.fetch(max_redirects=0, **fetch)
             body = await response.body()
-        except Exception as e:         # let the browser fetch it itself (and fail its own way)
+        except Exception as e:  # noqa: BLE001 (any fetch error: the browser fetches it itself, fails its own way)
             logger.debug("document fetch for charset check failed, continuing: %s: %s", self._route.request.url, e)
             return await self._route.continue_(**overrides)
         # the body is already decoded: no content coding or framing headers for it

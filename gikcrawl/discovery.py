@@ -114,7 +114,7 @@ def create_page_urls(html: str, base: str, max_pages: int | None = None) -> list
         if not numbers or len(strings) < 2:
             continue
         count, (prefix, ext) = numbers[0], strings[-2:]
-        for n in range(0, count if max_pages is None else min(count, max_pages + 1)):
+        for n in range(count if max_pages is None else min(count, max_pages + 1)):
             name = f"{prefix}.{ext}" if n == 0 else f"{prefix}_{n}.{ext}"
             urls.append(urljoin(base, name))
     return urls

@@ -31,7 +31,7 @@ class FloorSlot(Slot):
     def download_delay(self) -> float:
         delay = max(self.delay, self.floor)
         if self.jitter and delay:
-            delay *= 1 + random.uniform(0, self.jitter)    # noqa: S311 (not cryptography)
+            delay *= 1 + random.uniform(0, self.jitter)
         return delay
 
 

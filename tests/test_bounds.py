@@ -2,12 +2,11 @@
 counted, logged naming site and column, and shown in the run report; long honest columns are not cut."""
 import json
 
+from crawl_helpers import crawl, minimal_entry, write_sites
 from parsel import Selector
 
 from gikcrawl.discovery import create_page_urls, pager_links
 from gikcrawl.fixtures.replica import Page, ReplicaServer, build_site
-
-from crawl_helpers import crawl, minimal_entry, write_sites
 
 
 def test_create_page_html_is_not_cut_silently():
@@ -53,7 +52,7 @@ def test_page_template_trap_is_stopped(tmp_path):
     site, col = _soft_template_site()
     with ReplicaServer(site) as server:
         entry = dict(minimal_entry(server, site), page_template="index_{n}.html", limits={"stale_pages": 3})
-        items, log = crawl(tmp_path, write_sites(tmp_path / "s.yaml", {site.key: entry}), site.key)
+        _, log = crawl(tmp_path, write_sites(tmp_path / "s.yaml", {site.key: entry}), site.key)
         template = [p for _, p in server.access_log if p.startswith(col + "index_")]
     assert len(template) <= 3 + 1                     # three pages adding nothing, then no further
     assert "'gikcrawl/limits/same_reports': 1" in log and "a pager trap" in log

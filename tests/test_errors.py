@@ -6,13 +6,13 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT
 from crawl_helpers import write_sites
 
 
 def run(*args: str, timeout: int = 180) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                          check=False)
 
 
 def scrapy_crawl(*args: str) -> subprocess.CompletedProcess:

@@ -5,7 +5,13 @@ import json
 
 import pytest
 
-from gikcrawl.fixtures.faults import EXPECTED_FAILURES, FaultServer, build_hostile, crawl_measured, trap_query
+from gikcrawl.fixtures.faults import (
+    EXPECTED_FAILURES,
+    FaultServer,
+    build_hostile,
+    crawl_measured,
+    trap_query,
+)
 from gikcrawl.fixtures.replica import ReplicaServer
 
 PEAK_RSS_BOUND = 400 * 1024 * 1024

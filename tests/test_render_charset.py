@@ -3,11 +3,17 @@ pattern), crawled with render: true, gives every report parsed; browser requests
 aborted and counted."""
 from dataclasses import replace
 
+from crawl_helpers import (
+    assert_matches_truth,
+    by_path,
+    crawl,
+    minimal_entry,
+    write_sites,
+)
+
 from gikcrawl.browser import corrected_content_type
 from gikcrawl.fixtures.jsreplica import build_js_site
 from gikcrawl.fixtures.replica import ReplicaServer
-
-from crawl_helpers import assert_matches_truth, by_path, crawl, minimal_entry, write_sites
 
 
 def lying_gb18030(site, offsite_url: str):
