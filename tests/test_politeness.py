@@ -111,3 +111,19 @@ def test_delay_is_a_floor_with_jitter_and_autothrottle(tmp_path, trs):
     gaps = _gaps(server, site_paths)
     assert len(gaps) >= 6
     assert min(gaps) >= 0.39, gaps   # never below the site's delay: not by jitter, not by AutoThrottle
+
+
+def test_sites_sharing_a_host_share_its_politeness(tmp_path):
+    from gikcrawl.fixtures.faults import FaultServer, fault_slow
+    a, b = build_site("trs", key="sitea", seed=7, n_reports=4), build_site("trs", key="siteb", seed=8, n_reports=4)
+    faults = {}
+    for site in (a, b):
+        for p in [p for p in site.reports if p in site.pages][:2]:
+            faults[p] = fault_slow(site.pages[p])
+    with FaultServer(a, b, faults=faults) as server:
+        entries = {s.key: dict(minimal_entry(server, s), politeness={"concurrency": 1, "download_delay": 0})
+                   for s in (a, b)}
+        items, _ = crawl(tmp_path, write_sites(tmp_path / "s.yaml", entries), "sitea,siteb")
+        most, which = server.concurrency()
+    assert len(items) == len(a.reports) + len(b.reports)
+    assert most == 1, which          # one host, one slot: the sites' concurrency 1 holds for the host
