@@ -85,8 +85,9 @@ def test_user_agent_names_the_contact(trs, tmp_path):
 # --- politeness at any setting (gikcrawl/downloader.py) ---------------------------------------------------
 
 def _gaps(server, paths) -> list[float]:
+    import itertools
     times = [t for (_, p), t in zip(server.access_log, server.access_times) if p in paths]
-    return [b - a for a, b in zip(times, times[1:])]
+    return [b - a for a, b in itertools.pairwise(times)]
 
 
 def test_per_domain_concurrency_holds_without_delay(tmp_path):
