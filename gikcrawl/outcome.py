@@ -2,7 +2,7 @@
 
 SiteOutcome (an extension) follows every response, failure and item per site. At spider close it logs one
 line per site (reports, failures by cause, bounds reached) and, for a site from which nothing usable came
-back, why; it keeps the verdict for `scrapy crawl` (gikcrawl/commands/crawl.py) and `gikcrawl` commands
+back (and something failed), why; it keeps the verdict for `scrapy crawl` (gikcrawl/commands/crawl.py) and `gikcrawl` commands
 (``failed_sites``), which exit non-zero when every site failed. A warning at start names a missing
 GIKCRAWL_CONTACT. Network errors met while fetching robots.txt are logged in one line, not a traceback
 (Scrapy logs them with exc_info; with LOG_LEVEL=DEBUG the traceback stays).
@@ -119,10 +119,12 @@ class SiteOutcome:
             return
         self.finished = True
         for site in self.sites:
-            if self.ok[site] <= 0:
-                causes = self.failures[site]
-                self.failed_sites[site] = ("nothing usable fetched (" + ", ".join(
-                    f"{k} {v}" for k, v in causes.most_common()) + ")") if causes else "nothing fetched"
+            causes = self.failures[site]
+            # failed: requests were made and none gave anything usable (a distributed worker left with
+            # nothing to do, or a run with every report known, has made none: not a failure)
+            if self.ok[site] <= 0 and causes:
+                self.failed_sites[site] = "nothing usable fetched (" + ", ".join(
+                    f"{k} {v}" for k, v in causes.most_common()) + ")"
         self.crawler.stats.set_value("gikcrawl/sites_failed", len(self.failed_sites))
         for line in self.summary_lines():
             (logger.error if "FAILED" in line or line.startswith("all ") else logger.info)(line)
