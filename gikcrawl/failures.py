@@ -28,13 +28,17 @@ class LoopAwareRedirectMiddleware(RedirectMiddleware):
 
     def _redirect(self, redirected, request, reason):
         chain = [*request.meta.get("redirect_urls", []), request.url]
-        if redirected.url in chain:
-            raise RedirectLoop(f"redirect loop: {' -> '.join(chain + [redirected.url])}")
+        visits = chain.count(redirected.url)
+        if visits >= 2:
+            raise RedirectLoop(f"redirect loop: {' -> '.join([*chain, redirected.url])}")
         try:
-            return super()._redirect(redirected, request, reason)
+            out = super()._redirect(redirected, request, reason)
         except IgnoreRequest:
             raise TooManyRedirects(f"more than {self.max_redirect_times} redirects from "
                                    f"{chain[0]}") from None
+        if visits:          # back to a URL of the chain once (a server that sets a cookie, then redirects
+            out.dont_filter = True      # back): allowed, past the dupefilter; a second time is a loop
+        return out
 
 
 def _chain(exc: BaseException | None):

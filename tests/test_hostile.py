@@ -67,3 +67,27 @@ def test_memory_politeness_and_hosts(hostile):
     assert offsite.access_log == []                    # links and images on another host: never requested
     assert all(p == "/robots.txt" or p.startswith(site.host_path_prefix) for _, p in server.access_log)
     assert r["stats"]["gikcrawl/offsite_links"] >= 2
+
+
+def test_redirect_back_to_itself_with_a_cookie_is_not_a_loop(tmp_path):
+    """A server that sets a cookie and redirects to the same URL (common before a report page) is followed
+    once more; only a second return to a URL of the chain is a redirect loop."""
+    from crawl_helpers import crawl, minimal_entry, write_sites
+
+    from gikcrawl.fixtures.replica import Page, build_site
+    site = build_site("trs", seed=9)
+    path = next(p for p, t in site.reports.items() if t is not None and p in site.pages)
+    page = site.pages[path]
+
+    def answer(method, query, data, headers):
+        if "gk_visit=1" in (headers.get("Cookie") or ""):
+            return page
+        return Page(302, {"Location": path, "Set-Cookie": "gk_visit=1; path=/", "Content-Length": "0"}, b"")
+    answer.wants_headers = True
+    site.handlers[path] = answer
+    with ReplicaServer(site) as server:
+        items, log = crawl(tmp_path, write_sites(tmp_path / "s.yaml", {site.key: minimal_entry(server, site)}),
+                           site.key)
+        hits = [p for _, p in server.access_log if p == path]
+    assert path in {i["source"]["url"][len(server.base_url):] for i in items}
+    assert len(hits) == 2 and "redirect_loop" not in log
