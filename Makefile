@@ -53,6 +53,7 @@ bench: install
 	$(BIN)/python bench/render.py
 	$(BIN)/python bench/distributed.py
 	$(BIN)/python bench/documents.py
+	$(BIN)/python bench/hostile.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis
