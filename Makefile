@@ -67,6 +67,7 @@ bench: install
 	$(BIN)/python bench/export.py
 	$(BIN)/python bench/onboarding.py
 	$(BIN)/python bench/replay_tools.py
+	$(BIN)/python bench/hostile.py
 
 # after changing the demo site's generator (gikfixtures/replica.py): rewrite the frozen copy the package ships
 freeze-demo: install

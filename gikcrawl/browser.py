@@ -19,6 +19,8 @@ from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 from scrapy_playwright.page import PageMethod
 
 from .meta import BROWSER_DOCUMENT, SITE, WARC
+from .encoding import UndecodableError, decode
+from .extract import header_charset
 
 logger = logging.getLogger(__name__)
 
@@ -41,10 +43,102 @@ def missing_browser_message(path: str) -> str:
             f"PLAYWRIGHT_LAUNCH_OPTIONS executable_path at a Chromium binary")
 
 
+def browser_charset(codec: str) -> str:
+    """A Python codec name as a WHATWG encoding label (cp1252 → windows-1252, euc_jp → euc-jp)."""
+    return {"cp1252": "windows-1252", "cp936": "gbk"}.get(codec, codec.replace("_", "-"))
+
+
+def corrected_content_type(body: bytes, content_type: str | None, override: str | None = None) -> str | None:
+    """The Content-Type under which a browser decodes an HTML document as the plain path does
+    (gikcrawl/encoding.py: a declaration is trusted only when the bytes decode under it), or None when the
+    document is not HTML or is not text at all. An HTTP charset beats a <meta charset> in every browser, so
+    a page whose meta lies is rendered from correctly decoded text."""
+    ctype = (content_type or "").strip()
+    if ctype and not ctype.lower().startswith(("text/html", "application/xhtml")):
+        return None
+    try:
+        _, codec = decode(body, declared=header_charset(ctype), override=override)
+    except UndecodableError:
+        return None
+    return f"{ctype.split(';')[0].strip() or 'text/html'}; charset={browser_charset(codec)}"
+
+
+class _CharsetRoute:
+    """The route of a document request, handed to scrapy-playwright's handler: its continue_() fetches the
+    document, then fulfils it with the Content-Type our policy decides (the body is the server's bytes)."""
+
+    def __init__(self, route, handler: BrowserDownloadHandler, override: str | None):
+        self._route, self._handler, self._override = route, handler, override
+
+    def __getattr__(self, name):
+        return getattr(self._route, name)
+
+    async def continue_(self, **overrides):
+        fetch = {k: v for k, v in overrides.items() if k in ("headers", "method", "post_data", "url")}
+        try:
+            request = self._route.request
+            headers = dict(fetch.get("headers") or await request.all_headers())
+            if not any(k.lower() == "cookie" for k in headers):
+                # cookies a script set (a JavaScript challenge's) are not sent by route.fetch on its own
+                cookies = await request.frame.page.context.cookies(request.url)
+                if cookies:
+                    headers["cookie"] = "; ".join(f"{c['name']}={c['value']}" for c in cookies)
+            fetch["headers"] = headers
+            response = await self._route.fetch(max_redirects=0, **fetch)
+            body = await response.body()
+        except Exception as e:  # noqa: BLE001 (any fetch error: the browser fetches it itself, fails its own way)
+            logger.debug("document fetch for charset check failed, continuing: %s: %s", self._route.request.url, e)
+            return await self._route.continue_(**overrides)
+        # the body is already decoded: no content coding or framing headers for it
+        headers = {k: v for k, v in response.headers.items()
+                   if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")}
+        fixed = corrected_content_type(body, headers.get("content-type"), self._override)
+        if fixed and fixed != headers.get("content-type"):
+            self._handler.original_headers[response.url] = response.headers_array
+            self._handler.stats.inc_value("gikcrawl/browser/charset_corrected")
+            headers["content-type"] = fixed
+        await self._route.fulfill(status=response.status, headers=headers, body=body)
+
+
 class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):
     def __init__(self, crawler):
         super().__init__(crawler)
         self.executable = browser_path(crawler.settings)
+        self.crawler = crawler
+        self.original_headers: dict[str, list] = {}    # url → headers as the server sent them (charset corrected)
+        if self.abort_request is None:               # PLAYWRIGHT_ABORT_REQUEST unset: our own policy
+            self.abort_request = self._abort_offsite
+
+    def _abort_offsite(self, playwright_request) -> bool:
+        """Requests the page makes to hosts outside every crawled site's allowed domains are aborted (and
+        counted): images, scripts and beacons of other hosts are not ours to fetch."""
+        url = playwright_request.url
+        if not url.startswith(("http://", "https://")):
+            return False
+        spider = self.crawler.spider
+        if getattr(spider, "site_for_url", None) is None or spider.site_for_url(url) is not None:
+            return False
+        self.stats.inc_value("gikcrawl/browser/aborted_offsite")
+        logger.debug("browser request off the allowed hosts aborted: %s", url)
+        return True
+
+    def _make_request_handler(self, **kw):
+        inner = super()._make_request_handler(**kw)
+        spider = kw.get("spider")
+
+        first = {"done": False}
+
+        async def handler(route, playwright_request):
+            # the navigation to the requested page only: what its scripts load or reload (a JavaScript
+            # challenge reloading with the cookie it set) goes to the browser untouched
+            if (not first["done"] and playwright_request.is_navigation_request()
+                    and playwright_request.url.rstrip("/") == str(kw.get("url", "")).rstrip("/")
+                    and not self._abort_offsite(playwright_request)):
+                first["done"] = True
+                site = getattr(spider, "sites", {}).get(kw.get("context_name"))
+                route = _CharsetRoute(route, self, getattr(site, "encoding", None))
+            await inner(route, playwright_request)
+        return handler
 
     async def _download_request(self, request, spider=None):
         if not Path(self.executable).exists():
@@ -55,9 +149,10 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):
         response, download = await super()._get_response_and_download(request, page, spider)
         if response is not None:
             try:
+                headers = self.original_headers.pop(response.url, None) or await response.headers_array()
                 request.meta[BROWSER_DOCUMENT] = {
                     "url": response.url, "status": response.status, "reason": response.status_text,
-                    "headers": await response.headers_array(), "body": await response.body(),
+                    "headers": headers, "body": await response.body(),
                     "method": response.request.method, "request_headers": await response.request.headers_array(),
                 }
             except Exception as e:   # the document is gone (a download, a crashed page): archive the DOM only

@@ -86,6 +86,11 @@ class Catalog:
         cols = ", ".join(row)
         self.db.execute(f"INSERT INTO fetches ({cols}) VALUES ({', '.join('?' * len(row))})", tuple(row.values()))
 
+    def mark_error(self, url: str, run_id: str | None, error: str) -> None:
+        """Record the failure cause on the latest fetch of url in this run (a response the spider could not use)."""
+        self.db.execute("UPDATE fetches SET error = ? WHERE id = (SELECT MAX(id) FROM fetches WHERE url = ? AND "
+                        "run_id IS ?)", (error, url, run_id))
+
     def add_report(self, record: dict) -> None:
         src = record.get("source") or {}
         self.db.execute(

@@ -57,7 +57,10 @@ def _date(text: str) -> str:
 def cmd_replay(args) -> int:
     from .output import record_writer
     from .replay import replay
+    from .sites import load_sites
 
+    if args.config:
+        load_sites(args.config)           # a bad config: one line before anything is read
     with record_writer(args.output, args.format) as write:
         n, problems = replay(args.paths, write, jobs=args.jobs, site=args.site, since=args.since, until=args.until,
                              all_captures=args.all_captures, sites_config=args.config,
@@ -203,6 +206,7 @@ def cmd_wacz(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="gikcrawl", description=__doc__)
     ap.add_argument("--version", action="version", version=f"gikcrawl {__version__}")
+    ap.add_argument("--debug", action="store_true", help="tracebacks for configuration and start-up errors")
     sub = ap.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("parse", help="parse report files (.txt, .html) into JSON lines")
@@ -306,6 +310,19 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _startup_errors() -> tuple:
+    """Errors a person fixes in the configuration or environment: one line each, exit status 2."""
+    from .sites import SiteConfigError
+    from .startup import StartupError
+    errors: tuple = (StartupError, SiteConfigError, OSError)
+    try:
+        import redis
+        errors += (redis.RedisError,)
+    except ImportError:           # pragma: no cover (a dependency)
+        pass
+    return errors
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -313,6 +330,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("gikcrawl: interrupted", file=sys.stderr)
         return 130
+    except _startup_errors() as e:
+        if args.debug:
+            import traceback
+            traceback.print_exc()
+        name = " ".join(a for a in (args.command, getattr(args, "catalog_command", None),
+                                    getattr(args, "warc_command", None)) if a)
+        print(f"gikcrawl {name}: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

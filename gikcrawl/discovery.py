@@ -163,8 +163,9 @@ def _js_int(arg: str, script: str) -> int | None:
     return None
 
 
-def create_page_urls(html: str, base: str) -> list[str]:
-    """List pages announced by TRS's inline createPageHTML(pageCount, current, "index", "html")."""
+def create_page_urls(html: str, base: str, max_pages: int | None = None) -> list[str]:
+    """List pages announced by TRS's inline createPageHTML(pageCount, current, "index", "html"); at most
+    max_pages + 1 of them, so a caller bounding a column sees that the bound was passed (never a silent cut)."""
     urls = []
     for m in _CREATE_PAGE.finditer(html):
         args = [a.strip() for a in m.group(1).split(",")]
@@ -173,18 +174,18 @@ def create_page_urls(html: str, base: str) -> list[str]:
         if not numbers or len(strings) < 2:
             continue
         count, (prefix, ext) = numbers[0], strings[-2:]
-        for n in range(0, min(count, 500)):
+        for n in range(count if max_pages is None else min(count, max_pages + 1)):
             name = f"{prefix}.{ext}" if n == 0 else f"{prefix}_{n}.{ext}"
             urls.append(urljoin(base, name))
     return urls
 
 
-def pager_links(sel: Selector, base: str, site: SiteConfig | None = None) -> list[str]:
+def pager_links(sel: Selector, base: str, site: SiteConfig | None = None, max_pages: int | None = None) -> list[str]:
     urls = [link.url for link in select_links(sel, base, site.next_page)] if site and site.next_page else []
     for link in _anchors(sel, base):
         if PAGER_TEXT.match(link.text) or PAGER_HREF.search(link.url):
             urls.append(link.url)
-    urls += create_page_urls(sel.get() or "", base)
+    urls += create_page_urls(sel.get() or "", base, max_pages)
     return urls
 
 

@@ -13,6 +13,8 @@ from .spiders.county import CountySpider
 
 def enqueue(sites: str, redis_url: str, new_run: bool, overrides: dict) -> tuple[str, int]:
     """Returns (run id, number of start requests newly queued)."""
+    from .startup import check_crawl
+    check_crawl(project_settings(dict(overrides, REDIS_URL=redis_url)), sites)
     run_id = distributed.shared_run_id(redis_url, new_run_id(), new_run=new_run)
     settings = project_settings(dict(overrides, REDIS_URL=redis_url, GIKCRAWL_RUN_ID=run_id))
     crawler = Crawler(CountySpider, settings)

@@ -21,7 +21,9 @@ def parse_overrides(pairs: list[str]) -> dict:
 
 
 def run_archive(sites: str, refresh: str, resume: bool, overrides: dict) -> int:
+    from .startup import check_crawl
     settings = project_settings(overrides)
+    check_crawl(settings, sites)          # a bad configuration: one line (gikcrawl/cli.py), nothing started
     archive = Path(settings.get("ARCHIVE_DIR"))
     catalog = Catalog(archive / "catalog.sqlite")
     try:

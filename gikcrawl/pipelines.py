@@ -9,6 +9,7 @@ from .meta import CHANGE, KIND, REFERER_PAGE, SITE, WARC
 from . import signals as gk_signals
 from .catalog import Catalog
 from .digest import sha1_digest
+from .failures import failure_cause
 from .items import utc_now
 
 
@@ -44,6 +45,7 @@ class CatalogPipeline:
         crawler.signals.connect(o.response_received,
                                 signal=gk_signals.response_archived if archived else signals.response_received)
         crawler.signals.connect(o.fetch_failed, signal=gk_signals.fetch_failed)
+        crawler.signals.connect(o.response_unusable, signal=gk_signals.response_unusable)
         return o
 
     def open_spider(self, spider=None):
@@ -79,9 +81,13 @@ class CatalogPipeline:
         if self.catalog is None:
             return
         self.catalog.add_fetch(url=request.url, site=request.meta.get(SITE), kind=request.meta.get(KIND),
-                               status=None, error=failure.type.__name__ if failure.type else str(failure.value),
+                               status=None, error=failure_cause(failure),
                                fetched_at=utc_now(), referer=request.meta.get(REFERER_PAGE), run_id=_run_id(spider))
         self._written()
+
+    def response_unusable(self, request, response, cause, spider):
+        if self.catalog is not None:
+            self.catalog.mark_error(response.url, _run_id(spider), cause)
 
     def process_item(self, item, spider=None):
         if self.catalog is not None and isinstance(item, dict) and "tables" in item:

@@ -103,15 +103,17 @@ class RunState:
 def run_report(catalog: Catalog, run_id: str, refresh: str, resumed: bool, skipped: Counter,
                sites: list[str]) -> dict:
     per_site: dict = {}
-    rows = catalog.db.execute("SELECT site, kind, status, error, change FROM fetches WHERE run_id = ?",
-                              (run_id,)).fetchall()
+    rows = catalog.db.execute("SELECT site, kind, status, error, change, url FROM fetches WHERE run_id = ? "
+                              "ORDER BY id", (run_id,)).fetchall()
     grouped = defaultdict(list)
     for row in rows:
         grouped[row[0]].append(row)
     for site in sites:
         mine = grouped.get(site, [])
         docs = [r for r in mine if r[1] in ("report", "attachment")]
-        failures = Counter(r[3] for r in mine if r[3])
+        # a failure is a URL whose last fetch in the run failed: a 503 answered before a successful retry is not
+        last = {r[5]: r[3] for r in mine}
+        failures = Counter(error for error in last.values() if error)
         ok = sum(1 for r in mine if r[2] is not None and 200 <= r[2] < 400)
         per_site[site] = {
             "pages_fetched": len(mine),
@@ -138,6 +140,10 @@ def format_report(report: dict) -> str:
         flag = "  SITE FAILED" if r.get("failed_entirely") else ""
         lines.append(f"{site:16s} {r['pages_fetched']:8d} {r['new_reports']:5d} {r['unchanged']:9d} {r['changed']:8d} "
                      f"{r['vanished']:8d}  {failures}{flag}")
+        if r.get("limits"):
+            reached = ", ".join(f"{k} {v}" for k, v in sorted(r["limits"]["reached"].items()))
+            skipped = sum(r["limits"].get("requests_not_made", {}).values())
+            lines.append(f"{'':16s} bounds reached: {reached}; {skipped} requests not made")
     return "\n".join(lines)
 
 
@@ -185,6 +191,10 @@ class RunExtension:
         catalog = self._catalog(spider)
         try:
             report = run_report(catalog, run.run_id, run.refresh, run.resume, run.skipped, list(spider.sites))
+            # crawl bounds reached (gikcrawl/bounds.py): what was not followed is said, per site
+            for site, limits in (getattr(spider, "limits_reached", None) or {}).items():
+                if site in report["sites"]:
+                    report["sites"][site]["limits"] = limits
             worker = self._worker()
             out = run.archive_dir / "runs" / (f"{run.run_id}-{worker}.json" if worker else f"{run.run_id}.json")
             out.parent.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ from gikcrawl import __version__
 BOT_NAME = "gikcrawl"
 SPIDER_MODULES = ["gikcrawl.spiders"]
 NEWSPIDER_MODULE = "gikcrawl.spiders"
+COMMANDS_MODULE = "gikcrawl.commands"   # `scrapy crawl` with one-line start-up errors and exit codes
 
 # gikcrawl's own settings
 SITES_CONFIG = None                 # path of sites.yaml; None: the one shipped in the package (gikcrawl/config/)
@@ -73,6 +74,11 @@ DOWNLOADER_MIDDLEWARES = {
     "gikcrawl.middlewares.ContactUserAgentMiddleware": 500,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "gikcrawl.middlewares.BackoffRetryMiddleware": 550,
+    # redirect loops and too many redirects as failures with their cause (gikcrawl/failures.py)
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "gikcrawl.failures.LoopAwareRedirectMiddleware": 600,
+    # requests per site; queued pages of a pager found to be a trap are not fetched (gikcrawl/bounds.py)
+    "gikcrawl.bounds.CrawlBoundsDownloaderMiddleware": 50,
     # after redirects, before decompression: retries JavaScript challenges once through the browser
     "gikcrawl.browser.ChallengeMiddleware": 585,
     # next to the downloader: sees requests as sent and responses as received (before redirects and
@@ -92,6 +98,8 @@ DOWNLOADER_MIDDLEWARES = {
 SPIDER_MIDDLEWARES = {
     # with REDIS_URL: a request stays in the worker's in-flight hash until its callback is done
     "gikcrawl.distributed.InflightDoneMiddleware": 1,
+    # pager bounds and the same-report-links trap detector (gikcrawl/bounds.py)
+    "gikcrawl.bounds.CrawlBoundsSpiderMiddleware": 10,
 }
 ITEM_PIPELINES = {
     "gikcrawl.pipelines.CatalogPipeline": 800,
@@ -100,6 +108,8 @@ EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
     "gikcrawl.runs.RunExtension": 500,
     "gikcrawl.workers.Workers": 510,        # the process pool for attachments and large pages
+    "gikcrawl.sizes.SizeLimits": 515,            # page and attachment size limits
+    "gikcrawl.outcome.SiteOutcome": 520,         # per-site verdict in the last lines; all failed → exit 1
 }
 REMOTE_CONTROL_ENABLED = False      # no HTTP control port on a crawler of untrusted sites
 TELNETCONSOLE_ENABLED = False
@@ -129,6 +139,18 @@ PROBE_MAX_DEPTH = 5                 # clicks from the homepage to a 公开年报
 PROBE_SAMPLE_REPORTS = 2            # report pages fetched to confirm a column
 CHECK_SAMPLE_REPORTS = 3            # report links fetched per entry by `sites check`
 PROBE_ORDER = "best"                # best: portal-named links first; breadth: shallowest first (a baseline)
+
+# Hardening (gikcrawl/bounds.py, gikcrawl/failures.py, gikcrawl/outcome.py): bounds that are never silent
+GIKCRAWL_MAX_LIST_PAGES = 10000     # list pages of one column (first page + pager pages); sites: limits.max_list_pages
+GIKCRAWL_MAX_PAGER_DEPTH = 10000    # pager steps from a column's first page; limits.max_pager_depth
+GIKCRAWL_MAX_REQUESTS = 500000      # requests to one site (retries and redirects included); limits.max_requests
+GIKCRAWL_STALE_PAGES = 5            # list pages in a row without a report link new to their column: a trap
+GIKCRAWL_PAGE_MAXSIZE = 16 * 1024 * 1024   # bytes, HTML list and report pages (compressed or decompressed);
+                                           # attachments keep DOWNLOAD_MAXSIZE
+# Politeness at any setting (gikcrawl/downloader.py): per-slot concurrency holds with DOWNLOAD_DELAY=0, and
+# the delay is a floor (jitter only lengthens it; AutoThrottle never goes below a slot's configured delay).
+DOWNLOADER = "gikcrawl.downloader.PoliteDownloader"
+DOWNLOAD_DELAY_JITTER = 0
 
 FEED_EXPORT_ENCODING = "utf-8"
 

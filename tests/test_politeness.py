@@ -19,8 +19,9 @@ def test_robots_disallow_is_obeyed_by_default_and_can_be_overridden_per_site(trs
     server, site = trs
     server.robots = Page(200, {"Content-Type": "text/plain"}, b"User-agent: *\nDisallow: /\n")
     entry = minimal_entry(server, site)
-    items, log = crawl(tmp_path / "obey", write_sites(tmp_path / "a.yaml", {site.key: entry}), site.key)
-    assert items == [] and "robotstxt/forbidden" in log
+    items, log = crawl(tmp_path / "obey", write_sites(tmp_path / "a.yaml", {site.key: entry}), site.key,
+                       returncode=1)                    # nothing fetched: the site failed, and says why
+    assert items == [] and "robotstxt/forbidden" in log and "FAILED: nothing usable fetched (robots_forbidden 1)" in log
     fetched = [p for _, p in server.access_log]
     assert fetched == ["/robots.txt"]
     entry["politeness"] = {"robotstxt_obey": False}
@@ -79,3 +80,51 @@ def test_user_agent_names_the_contact(trs, tmp_path):
     finally:
         replica._Handler.do_GET = original
     assert seen and all("gikcrawl/" in ua and "archive-team@example.org" in ua for ua in seen)
+
+
+# --- politeness at any setting (gikcrawl/downloader.py) ---------------------------------------------------
+
+def _gaps(server, paths) -> list[float]:
+    import itertools
+    times = [t for (_, p), t in zip(server.access_log, server.access_times) if p in paths]
+    return [b - a for a, b in itertools.pairwise(times)]
+
+
+def test_per_domain_concurrency_holds_without_delay(tmp_path):
+    from gikfixtures.faults import FaultServer, fault_slow
+    site = build_site("trs", seed=6)
+    faults = {p: fault_slow(site.pages[p]) for p in site.reports if p in site.pages}   # ~2 s per report
+    with FaultServer(site, faults=faults) as server:
+        items, _ = crawl(tmp_path, write_sites(tmp_path / "s.yaml", {site.key: minimal_entry(server, site)}),
+                         site.key, "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2", "-s", "DOWNLOAD_DELAY=0")
+        most, which = server.concurrency()
+    assert len(items) == len(site.reports)
+    assert most == 2, which          # Scrapy 2.19's own downloader sends them all at once (13 at a time here)
+
+
+def test_delay_is_a_floor_with_jitter_and_autothrottle(tmp_path, trs):
+    server, site = trs
+    entry = dict(minimal_entry(server, site), politeness={"download_delay": 0.4, "concurrency": 1})
+    crawl(tmp_path, write_sites(tmp_path / "s.yaml", {site.key: entry}), site.key,
+          "-s", "DOWNLOAD_DELAY_JITTER=0.5", "-s", "AUTOTHROTTLE_ENABLED=True", "-s", "AUTOTHROTTLE_START_DELAY=0",
+          "-s", "DOWNLOAD_DELAY=0", "-s", "CLOSESPIDER_PAGECOUNT=10")
+    site_paths = {p for _, p in server.access_log if p != "/robots.txt"}
+    gaps = _gaps(server, site_paths)
+    assert len(gaps) >= 6
+    assert min(gaps) >= 0.39, gaps   # never below the site's delay: not by jitter, not by AutoThrottle
+
+
+def test_sites_sharing_a_host_share_its_politeness(tmp_path):
+    from gikfixtures.faults import FaultServer, fault_slow
+    a, b = build_site("trs", key="sitea", seed=7, n_reports=4), build_site("trs", key="siteb", seed=8, n_reports=4)
+    faults = {}
+    for site in (a, b):
+        for p in [p for p in site.reports if p in site.pages][:2]:
+            faults[p] = fault_slow(site.pages[p])
+    with FaultServer(a, b, faults=faults) as server:
+        entries = {s.key: dict(minimal_entry(server, s), politeness={"concurrency": 1, "download_delay": 0})
+                   for s in (a, b)}
+        items, _ = crawl(tmp_path, write_sites(tmp_path / "s.yaml", entries), "sitea,siteb")
+        most, which = server.concurrency()
+    assert len(items) == len(a.reports) + len(b.reports)
+    assert most == 1, which          # one host, one slot: the sites' concurrency 1 holds for the host

@@ -77,7 +77,8 @@ def test_url_missing_from_archive_is_counted_not_faked(live, tmp_path):
                           f"start_urls={missing}", "-s", f"SITES_CONFIG={yaml_path}",
                           "-s", f"REPLAY_FROM={tmp / 'archive'}", "-s", f"ARCHIVE_DIR={tmp_path}", *FAST,
                           "-O", str(tmp_path / "o.jsonl")], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0
+    assert run.returncode == 1                           # its only page is not in the archive: the site failed
+    assert run.stderr.strip().splitlines()[-1] == "scrapy crawl county: all 1 sites failed: trs"
     assert "'replay/missing': 1" in run.stderr and "'gikcrawl/failures/NotInArchive': 1" in run.stderr
     assert "http_404" not in run.stderr
 

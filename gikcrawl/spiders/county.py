@@ -18,13 +18,14 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy_playwright.page import PageMethod
 from twisted.python.failure import Failure
 
-from .. import discovery, distributed
+from .. import bounds, discovery, distributed
 from .. import signals as gk_signals
 from ..archive.reader import record_at
 from ..attachments import attachment_record, unreadable_record
 from ..browser import browser_path, missing_browser_message, render_meta
 from ..encoding import UndecodableError
 from ..extract import decode_body
+from ..failures import failure_cause
 from ..items import is_html_type, is_report, report_item
 from ..meta import IN_COLUMN, KIND, LINK_TEXT, REFERER_PAGE, SITE, WARC
 from ..report import Carrier, build_report, standalone
@@ -144,13 +145,15 @@ class CountySpider(scrapy.Spider):
             raise DontCloseSpider
 
     def failed(self, request, cause: str, failure) -> None:
+        if cause == "crawl_limit":             # a bound reached is counted by gikcrawl/bounds.py, not a failure
+            return
         self.crawler.stats.inc_value(f"gikcrawl/failures/{cause}")
         self.logger.warning("fetch failed (%s: %s): %s [%s]", cause, failure.value, request.url, request.meta.get(KIND))
         self.crawler.signals.send_catch_log(gk_signals.fetch_failed, request=request, failure=failure, spider=self)
 
     def on_error(self, failure):
         request = failure.request
-        self.failed(request, failure.type.__name__ if failure.type else "unknown", failure)
+        self.failed(request, failure_cause(failure), failure)
         distributed.failed(self.crawler, request)
 
     # --- documents (attachments, and report links that answer with a file) ---------------------------
@@ -170,8 +173,10 @@ class CountySpider(scrapy.Spider):
         try:
             response = await self.crawler.engine.download_async(req)
         except Exception as e:          # every cause is counted, logged and named in the report's warnings
-            self.failed(req, type(e).__name__, Failure(e))
-            return Carrier(url, None, type(e).__name__)
+            failure = Failure(e)
+            cause = failure_cause(failure)
+            self.failed(req, cause, failure)
+            return Carrier(url, None, cause)
         self.crawler.stats.inc_value("gikcrawl/pages/attachment")
         if response.status >= 400:
             self.crawler.stats.inc_value(f"gikcrawl/failures/http_{response.status}")
@@ -233,6 +238,10 @@ class CountySpider(scrapy.Spider):
                 self.emitted_documents.add(link.url)
                 yield self.emit(build_report(None, [carrier]))
 
+    def unusable(self, response, cause: str) -> None:
+        self.crawler.signals.send_catch_log(gk_signals.response_unusable, request=response.request,
+                                            response=response, cause=cause, spider=self)
+
     # --- callbacks -----------------------------------------------------------------------------------
 
     async def parse_page(self, response):
@@ -241,7 +250,11 @@ class CountySpider(scrapy.Spider):
         stats = self.crawler.stats
         stats.inc_value(f"gikcrawl/pages/{kind}")
         if response.status >= 400:
-            stats.inc_value(f"gikcrawl/failures/http_{response.status}")
+            cause = f"http_{response.status}"
+            if response.meta.get("challenge") == "browser":        # gikcrawl/browser.py could not pass it
+                cause = "challenge_failed"
+                self.unusable(response, cause)
+            stats.inc_value(f"gikcrawl/failures/{cause}")
             self.logger.warning("HTTP %s for %s [%s]", response.status, response.url, kind)
             return
         content_type = response.headers.get(b"Content-Type") or b""
@@ -259,6 +272,7 @@ class CountySpider(scrapy.Spider):
         except UndecodableError as e:
             stats.inc_value("gikcrawl/failures/undecodable")
             self.logger.warning("cannot decode %s: %s", response.url, e)
+            self.unusable(response, "undecodable")
             return
         sel = Selector(text=text)
         if kind != "report":
@@ -327,9 +341,11 @@ class CountySpider(scrapy.Spider):
             if req is not None:
                 yield req
         if in_column:
-            for url in discovery.pager_links(sel, base, site):
+            max_pages = bounds.site_limits(self.crawler.settings, site).max_list_pages
+            for url in discovery.pager_links(sel, base, site, max_pages=max_pages or None):
                 req = self.request(url, site, "list", referer=base, in_column=True)
                 if req is not None:
+                    req.meta["via"] = "pager"        # gikcrawl/bounds.py bounds pagers by column
                     yield req
             if site.page_template:
                 for req in self.template_pages(response, site):
@@ -346,7 +362,7 @@ class CountySpider(scrapy.Spider):
         req = self.request(response.urljoin(site.page_template.format(n=n)), site, "list", referer=response.url,
                            in_column=True)
         if req is not None:
-            req.meta["page_n"] = n
+            req.meta.update(page_n=n, via="template")
             yield req
 
     def dataproxy_request(self, proxy, site, referer, start):
@@ -355,7 +371,7 @@ class CountySpider(scrapy.Spider):
         req = self.request(url, site, "list", referer=referer, cls=scrapy.FormRequest, formdata=proxy.params,
                            callback=self.parse_dataproxy, in_column=True)
         if req is not None:
-            req.meta.update(dataproxy=proxy, dataproxy_end=end)
+            req.meta.update(dataproxy=proxy, dataproxy_end=end, via="dataproxy")
         return req
 
     def parse_dataproxy(self, response):
