@@ -60,6 +60,7 @@ _BY_NAME = [
     ("TooManyRedirects", "too_many_redirects"),
     ("LimitReached", "crawl_limit"),
     ("_MalformedChunkedDataError", "bad_chunking"),
+    ("ChunkedBodyCut", "bad_chunking"),            # gikcrawl/archive/truncated.py: archived, then failed
     ("_DataLoss", "short_body"),
     ("ResponseDataLossError", "short_body"),
     ("PotentialDataLoss", "short_body"),

@@ -293,7 +293,7 @@ def trap_query(path: str) -> int | None:
 
 # --- running a crawl of it (tests/test_hostile.py, bench/hostile.py) ------------------------------------
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))      # the checkout (scrapy.cfg)
 HOSTILE_SETTINGS = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "RETRY_BACKOFF_BASE=0",
                     "-s", "DOWNLOAD_TIMEOUT=3", "-s", "LOG_LEVEL=INFO", "-s", "GIKCRAWL_CONTACT=test@example.org"]
 

@@ -23,7 +23,7 @@ from .. import signals as gk_signals
 from .http import browser_request_block, browser_response_block, request_block, response_block
 from ..digest import sha1_digest
 from ..runs import RunState, run_state
-from .truncated import META_FLAG, ReceivedSoFar, headerless_records, truncation_cause
+from .truncated import META_FLAG, ChunkedBodyCut, ReceivedSoFar, headerless_records, truncation_cause
 from .writer import WarcWriterSet, software_info, warc_date
 
 SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
@@ -114,7 +114,11 @@ class WarcArchiveMiddleware:
         retry = get_retry_request(request, spider=spider, reason="dataloss")
         if retry is not None:
             return retry
-        raise ResponseDataLossError(f"connection ended after {len(response.body)} bytes of the body: {request.url}")
+        # a body without Content-Length that still lost data was chunked (the client consumes the
+        # Transfer-Encoding header; a close-delimited body cannot end early)
+        chunked = b"Content-Length" not in response.headers
+        error = ChunkedBodyCut if chunked else ResponseDataLossError
+        raise error(f"connection ended after {len(response.body)} bytes of the body: {request.url}")
 
     def _write(self, f, records) -> list[int]:
         try:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import io
 
 from scrapy import signals
-from scrapy.exceptions import DownloadCancelledError, DownloadTimeoutError
+from scrapy.exceptions import DownloadCancelledError, DownloadTimeoutError, ResponseDataLossError
 
 try:                                     # Twisted's own timeout (the handler may raise either)
     from twisted.internet.error import TimeoutError as TwistedTimeoutError
@@ -74,3 +74,8 @@ def headerless_records(builder, url: str, date: str, ext: dict, headers, body: b
                                       warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To":
                                                          res.rec_headers.get_header("WARC-Record-ID")})
     return [res, meta]
+
+
+class ChunkedBodyCut(ResponseDataLossError):
+    """A chunked body that ended before its last chunk (bad chunk framing, or the connection cut mid-body):
+    counted as bad_chunking (gikcrawl/failures.py), where a body short of its Content-Length is short_body."""
