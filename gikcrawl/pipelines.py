@@ -21,6 +21,14 @@ def _header(response, name: bytes) -> str | None:
     return value.decode("latin-1") if value else None
 
 
+def _attempt(request) -> dict:
+    """Distributed runs: which worker's attempt this row records, and the dead worker's attempt it redoes."""
+    meta = request.meta
+    if "gik_inflight" not in meta:
+        return {}
+    return {"request_id": meta["gik_inflight"], "redo_of": meta.get("gik_redo")}
+
+
 class CatalogPipeline:
     """Writes ARCHIVE_DIR/catalog.sqlite: a fetches row per response or failure, a reports row per item."""
 
@@ -32,6 +40,9 @@ class CatalogPipeline:
         self.stats = stats
         self.catalog: Catalog | None = None
         self.pending = 0
+        # a distributed worker may be killed at any moment: every row is committed as written (the rows of
+        # an attempt that another worker redid are dropped by `gikcrawl catalog merge`, see request_id)
+        self.commit_every = 1 if worker else self.COMMIT_EVERY
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -53,7 +64,7 @@ class CatalogPipeline:
 
     def _written(self):
         self.pending += 1
-        if self.pending >= self.COMMIT_EVERY:
+        if self.pending >= self.commit_every:
             self.catalog.commit()
             self.pending = 0
 
@@ -70,7 +81,7 @@ class CatalogPipeline:
             length=len(response.body), payload_digest=warc.get("payload_digest") or sha1_digest(response.body),
             warc_file=warc.get("file"), warc_offset=warc.get("offset"), warc_record_id=warc.get("record_id"),
             referer=request.meta.get("referer_page"), run_id=_run_id(spider), change=request.meta.get("change"),
-            etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"))
+            etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"), **_attempt(request))
         self._written()
 
     def fetch_failed(self, request, failure, spider):
@@ -78,7 +89,8 @@ class CatalogPipeline:
             return
         self.catalog.add_fetch(url=request.url, site=request.meta.get("site"), kind=request.meta.get("kind"),
                                status=None, error=failure.type.__name__ if failure.type else str(failure.value),
-                               fetched_at=utc_now(), referer=request.meta.get("referer_page"), run_id=_run_id(spider))
+                               fetched_at=utc_now(), referer=request.meta.get("referer_page"), run_id=_run_id(spider),
+                               **_attempt(request))
         self._written()
 
     def process_item(self, item, spider=None):
