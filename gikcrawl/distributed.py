@@ -191,7 +191,7 @@ class Frontier:
     # --- requests in and out ---------------------------------------------------------------------
 
     def delay_ms(self, delay: float) -> int:
-        return int(round((delay + self.margin) * 1000)) if delay > 0 else 0
+        return round((delay + self.margin) * 1000) if delay > 0 else 0
 
     def request_delay(self, request) -> float:
         return self.slot_delays.get(request.meta.get("download_slot"), self.default_delay)
@@ -243,6 +243,21 @@ class Frontier:
     def heartbeat(self) -> bool:
         """False when another live process beats under this worker id."""
         return bool(self._beat(keys=[self.k["alive"] + self.worker], args=[self.token, int(self.ttl * 1000)]))
+
+    def await_predecessor(self) -> None:
+        """Before taking over this worker id: a heartbeat left by a killed predecessor lapses within its TTL
+        (bounded wait); one that is still being refreshed after that is a live duplicate (an error)."""
+        key = self.k["alive"] + self.worker
+        deadline = None
+        while (pttl := self.server.pttl(key)) > 0:
+            if deadline is None:
+                deadline = time.monotonic() + pttl / 1000 + 1.0
+                logger.warning("worker id %s has a heartbeat (a killed predecessor, or a duplicate): waiting "
+                               "%.1f s for it to lapse", self.worker, pttl / 1000)
+            elif time.monotonic() > deadline:
+                raise RuntimeError(f"another live worker runs under the id {self.worker!r} (run {self.run_id}); "
+                                   "give each worker its own WARC_WORKER_ID")
+            time.sleep(min(pttl / 1000, 0.5))
 
     def leave(self) -> None:
         self.server.delete(self.k["alive"] + self.worker)
@@ -314,6 +329,7 @@ class RedisScheduler(BaseScheduler):
         self.spider = spider
         self.frontier = f = Frontier(self.server, spider.run.run_id, spider, s, worker=worker_id(s))
         self.crawler.gik_frontier = f
+        f.await_predecessor()
         own = f.reclaim(f.worker)             # a restart under this id: our predecessor's requests
         if own:
             logger.warning("worker %s restarted: %d requests it had in flight are back in the queue", f.worker, own)
