@@ -93,9 +93,10 @@ def keys(run_id: str) -> dict:
             "inflight": f"{base}:inflight:", "alive": f"{base}:alive:"}
 
 
-def host_of(url: str) -> str:
-    parts = urlsplit(url)
-    return parts.netloc.lower() or "-"
+def host_of(request) -> str:
+    """The politeness unit: Scrapy's download slot key (the site's slot when it sets its own politeness,
+    else the host name), so the shared frontier and Scrapy's per-slot concurrency agree."""
+    return request.meta.get("download_slot") or (urlsplit(request.url).hostname or "-").lower()
 
 
 _NOW = "local t = redis.call('time') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) "
@@ -112,16 +113,24 @@ if not redis.call('zscore', KEYS[2], ARGV[5]) then
 end
 return 1"""
 
-# KEYS ready next delay inflight; ARGV rid qprefix
+# KEYS ready next delay inflight; ARGV rid qprefix skip-host...
 # → {0, host, member} | {ms until the next host is ready} | {-1} (nothing queued)
 _POP = _NOW + """
-local h = redis.call('zrangebyscore', KEYS[1], '-inf', now, 'LIMIT', 0, 1)
-if #h == 0 then
+local h = redis.call('zrangebyscore', KEYS[1], '-inf', now, 'LIMIT', 0, #ARGV - 1)
+local host = nil
+if #ARGV > 2 then
+  local skip = {}
+  for i = 3, #ARGV do skip[ARGV[i]] = true end
+  for _, x in ipairs(h) do if not skip[x] then host = x break end end
+else
+  host = h[1]
+end
+if not host then
+  if #h > 0 then return {50} end
   local n = redis.call('zrange', KEYS[1], 0, 0, 'WITHSCORES')
   if #n == 0 then return {-1} end
   return {math.max(1, tonumber(n[2]) - now)}
 end
-local host = h[1]
 local q = ARGV[2] .. host
 local r = redis.call('zrange', q, 0, 0, 'WITHSCORES')
 if #r == 0 then redis.call('zrem', KEYS[1], host) return {1} end
@@ -205,14 +214,15 @@ class Frontier:
         k = self.k
         return bool(self._enqueue(keys=[k["seen"], k["ready"], k["next"], k["delay"], k["seq"]],
                                   args=[fp, -request.priority, self.encode(request),
-                                        "1" if request.dont_filter else "0", host_of(request.url),
+                                        "1" if request.dont_filter else "0", host_of(request),
                                         self.delay_ms(self.request_delay(request)), k["q"]]))
 
-    def pop(self):
-        """The next request this worker may start now, or None."""
+    def pop(self, full: list[str] = ()):
+        """The next request this worker may start now, or None; `full`: hosts this worker cannot start
+        another request for (its downloader slot is at its concurrency)."""
         rid = uuid.uuid4().hex[:16]
         k = self.k
-        out = self._pop(keys=[k["ready"], k["next"], k["delay"], self.inflight_key], args=[rid, k["q"]])
+        out = self._pop(keys=[k["ready"], k["next"], k["delay"], self.inflight_key], args=[rid, k["q"], *full])
         if out[0] != 0:
             self.next_ready_ms = int(out[0])
             return None
@@ -382,9 +392,15 @@ class RedisScheduler(BaseScheduler):
         return True
 
     def next_request(self):
-        request = self.frontier.pop()
+        downloader = self.crawler.engine.downloader
+        full = [key for key, slot in downloader.slots.items() if len(slot.active) >= slot.concurrency]
+        request = self.frontier.pop(full)
         if request is not None:
             self.stats.inc_value("scheduler/dequeued/redis")
+        elif 0 < self.frontier.next_ready_ms < self.poll * 1000:
+            slot = getattr(self.crawler.engine, "_slot", None)   # a host is ready sooner than the next poll
+            if slot is not None:
+                slot.nextcall.schedule(self.frontier.next_ready_ms / 1000)
         return request
 
     def spider_idle(self, spider):
@@ -435,7 +451,7 @@ class GateDownloader(Downloader):
         slot.transferring.add(request)       # waiting for the host counts against the slot's concurrency
         try:
             # the slot's own delay is the site's politeness (or AutoThrottle's); the shared default below
-            waited = await frontier.gate(host_of(request.url), max(slot.delay, frontier.request_delay(request)))
+            waited = await frontier.gate(host_of(request), max(slot.delay, frontier.request_delay(request)))
         except BaseException:
             slot.transferring.discard(request)
             raise

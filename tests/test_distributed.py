@@ -1,5 +1,6 @@
 """Distributed crawling with a real redis-server: one per-host frontier, nothing lost when a worker is killed at
 any moment (the merged catalog equals a single process's), restartable workers, politeness across workers."""
+import itertools
 import json
 import os
 import shutil
@@ -106,23 +107,23 @@ def catalog_view(archive: Path):
 
 
 def merge(archive: Path):
-    run = subprocess.run([str(TOOLS / "gikcrawl"), "catalog", "merge", str(archive)], capture_output=True, text=True)
+    run = subprocess.run([str(TOOLS / "gikcrawl"), "catalog", "merge", str(archive)], capture_output=True, text=True, check=False)
     return run
 
 
 @pytest.fixture(scope="module")
 def replica(tmp_path_factory):
-    """A replica site of ~160 pages served for the whole module, and what one process makes of it."""
+    """A replica site of ~90 pages served for the whole module, and what one process makes of it."""
     tmp = tmp_path_factory.mktemp("single")
-    site = build_large_site(160, seed=5)
+    site = build_large_site(90, seed=5)
     with ReplicaServer(site) as server:
         yaml_path = write_sites(tmp / "s.yaml", {site.key: minimal_entry(server, site)})
         run = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "county", "-a", "site=all",
                               "-s", f"SITES_CONFIG={yaml_path}", "-s", f"ARCHIVE_DIR={tmp / 'archive'}", *FAST],
-                             cwd=ROOT, capture_output=True, text=True, timeout=600)
+                             cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
         assert run.returncode == 0, run.stderr[-3000:]
         reference = catalog_view(tmp / "archive")
-        assert len(reference[0]) == len(site.reports) and len(site.pages) >= 150
+        assert len(reference[0]) == len(site.reports) and len(site.pages) >= 80
         yield site, server, yaml_path, reference
 
 
@@ -180,7 +181,7 @@ def test_gate_spaces_sends_to_one_host_across_workers(redis_server):
         times.append(time.monotonic())
         return times
     t = asyncio.run(sends())
-    gaps = [b - a for a, b in zip(t, t[1:4])]
+    gaps = [b - a for a, b in itertools.pairwise(t[:4])]
     assert min(gaps) >= 0.195 and t[4] - t[3] < 0.05, gaps
 
 
@@ -200,7 +201,7 @@ def test_a_worker_restarted_under_its_id_reclaims_its_requests_tagged_as_redone(
 # --- crawls -------------------------------------------------------------------------------------------
 
 def test_two_workers_share_the_work_and_match_a_single_process(replica, redis_server, tmp_path):
-    site, server, yaml_path, reference = replica
+    _, server, yaml_path, reference = replica
     start = len(server.access_log)
     archive = tmp_path / "archive"
     workers = [worker(yaml_path, archive, redis_server.url, f"w{i}") for i in (1, 2)]
@@ -223,10 +224,14 @@ def test_worker_killed_at_any_moment_loses_nothing(replica, redis_server, tmp_pa
     archive = tmp_path / "archive"
     w1 = worker(yaml_path, archive, redis_server.url, "w1", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4")
     w2 = worker(yaml_path, archive, redis_server.url, "w2", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1")
-    if moment == "early":
-        assert wait_for(lambda: pages_seen(server, start) >= 3)
-    elif moment == "mid":
-        assert wait_for(lambda: pages_seen(server, start) >= total // 2)
+    client = redis.Redis.from_url(redis_server.url)
+
+    def w1_busy():
+        run_id = client.get("gikcrawl:run")
+        return bool(run_id) and client.hlen(f"gikcrawl:{run_id.decode()}:inflight:w1") > 0
+    if moment in ("early", "mid"):             # ... with requests in flight at w1
+        threshold = 3 if moment == "early" else total // 2
+        assert wait_for(lambda: pages_seen(server, start) >= threshold and w1_busy())
     else:                                      # w1 is writing its run report: the crawl is over
         assert wait_for(lambda: any((archive / "runs").glob("*-w1.json")) or w1.poll() is not None, 120)
     os.kill(w1.pid, signal.SIGKILL)
@@ -239,8 +244,8 @@ def test_worker_killed_at_any_moment_loses_nothing(replica, redis_server, tmp_pa
     if w1.returncode == -signal.SIGKILL and moment != "closing":
         assert "worker w1 did not finish" in run.stderr   # the merge says so, and still accounts for it
     assert catalog_view(archive) == reference
-    report = json.loads((archive / "runs").joinpath(f"{sorted(archive.glob('*.warc.gz'))[0].name.split('-')[1]}.json")
-                        .read_text())
+    run_id = min(archive.glob("*.warc.gz")).name.split("-")[1]
+    report = json.loads((archive / "runs" / f"{run_id}.json").read_text())
     assert report["workers"] == 2 and report["complete"]
 
 
@@ -266,14 +271,14 @@ def test_politeness_holds_per_host_across_workers(redis_server, tmp_path):
     with ReplicaServer(site) as server:
         yaml_path = write_sites(tmp_path / "s.yaml", {site.key: minimal_entry(server, site)})
         workers = [worker(yaml_path, tmp_path / "a", redis_server.url, f"p{i}", "-s", "GIKCRAWL_HOST_DELAY=0.1",
-                          "-s", "GIKCRAWL_HOST_MARGIN=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4") for i in (1, 2)]
+                          "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4") for i in (1, 2)]
         for w in workers:
             finish(w)
         times = server.access_times[:]                  # robots.txt too: it is a request to the host
-    gaps = [b - a for a, b in zip(times, times[1:])]
-    # 8 requests allowed in flight across the two workers, yet the host sees them ≥ 0.1 s apart (less a few
-    # ms between a worker sending and the server logging)
-    assert len(times) >= 40 and min(gaps) >= 0.09 and sum(gaps) / len(gaps) >= 0.1, (min(gaps), gaps)
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    # 8 requests allowed in flight across the two workers, yet the host sees them ≥ 0.1 s apart (the default
+    # margin of 0.05 s covers the ms between a worker taking the slot and the server logging the request)
+    assert len(times) >= 25 and min(gaps) >= 0.1, (min(gaps), gaps)
 
 
 def test_frontier_survives_a_redis_restart_with_append_only_file(tmp_path):
@@ -284,15 +289,15 @@ def test_frontier_survives_a_redis_restart_with_append_only_file(tmp_path):
             yaml_path = write_sites(tmp_path / "s.yaml", {site.key: minimal_entry(replica_server, site)})
             enqueue = [str(TOOLS / "gikcrawl"), "enqueue", "--sites", site.key, "--redis", server.url,
                        "-s", f"SITES_CONFIG={yaml_path}", "-s", f"ARCHIVE_DIR={tmp_path}"]
-            run = subprocess.run(enqueue, capture_output=True, text=True)
+            run = subprocess.run(enqueue, capture_output=True, text=True, check=False)
             assert run.returncode == 0 and "1 start requests queued" in run.stdout, run.stderr
             run_id = run.stdout.split()[1].rstrip(":")
-            again = subprocess.run(enqueue, capture_output=True, text=True)
+            again = subprocess.run(enqueue, capture_output=True, text=True, check=False)
             assert f"run {run_id}: 0 start requests queued" in again.stdout      # the seen-set knows it
             server.stop()
             server.start()
             client = redis.Redis(port=server.port)
-            host = f"127.0.0.1:{replica_server.port}"
+            host = "127.0.0.1"                         # the politeness unit: Scrapy's slot (host name)
             assert client.zcard(f"gikcrawl:{run_id}:q:{host}") == 1
             assert client.zrange(f"gikcrawl:{run_id}:ready", 0, -1) == [host.encode()]
             assert client.scard(f"gikcrawl:{run_id}:seen") == 1
