@@ -8,12 +8,14 @@ The frontier is per host (host = host:port of the URL, the server that politenes
   q:<host>    sorted set of that host's requests (score -priority; members carry a sequence number, so
               FIFO within a priority, and the tag of the attempt they redo after a recovery)
   ready       sorted set host → time (ms, Redis clock) from which its next request may be taken
-  next/delay  hashes host → next allowed time / politeness delay (ms); sent: host → last send time
+  next/delay  hashes host → next allowed time / politeness delay (ms); sent/busy: host → last send or
+              answer / end of the request in flight (expires after DOWNLOAD_TIMEOUT if its worker died)
 A worker pops only from a host whose time has come, and pushes the host's time on by its delay at once:
 no worker holds a request it cannot start, and there is no head-of-line blocking behind a busy host.
-The host slot is taken again, for good, at the moment the request is handed to the download handler
-(`GateDownloader`): requests to one host leave ≥ delay (+ GIKCRAWL_HOST_MARGIN) apart across all workers,
-whatever Scrapy's middlewares (robots.txt, retries with backoff) did between the pop and the send.
+The host slot is taken for good at the moment the request is handed to the download handler
+(`GateDownloader`): one request per host at a time across all workers, leaving ≥ delay (+ GIKCRAWL_HOST_MARGIN)
+after the previous one's response came back — so the server sees them ≥ delay apart however late a stalled
+worker actually sent, and whatever Scrapy's middlewares (robots.txt, retries with backoff) did in between.
 
 Every step that moves a request is one Lua script: enqueue (seen-set + queue), pop (queue + the worker's
 in-flight hash), recovery (a dead worker's in-flight hash back into the queue). A request leaves the
@@ -89,7 +91,7 @@ def worker_id(settings) -> str:
 def keys(run_id: str) -> dict:
     base = f"gikcrawl:{run_id}"
     return {"q": f"{base}:q:", "ready": f"{base}:ready", "next": f"{base}:next", "delay": f"{base}:delay",
-            "sent": f"{base}:sent", "seq": f"{base}:seq", "seen": f"{base}:seen",
+            "sent": f"{base}:sent", "busy": f"{base}:busy", "seq": f"{base}:seq", "seen": f"{base}:seen",
             "inflight": f"{base}:inflight:", "alive": f"{base}:alive:"}
 
 
@@ -158,14 +160,31 @@ end
 redis.call('del', KEYS[1])
 return #all / 2"""
 
-# KEYS sent delay; ARGV host delay_ms → 0 (slot taken now) or ms to wait
+# KEYS sent delay busy; ARGV host delay_ms busy_ms → 0 (slot taken now) or ms to wait
+# One request at a time per host, leaving ≥ delay after the previous one's response (or failure) came back:
+# the previous request was logged by the server before it answered, so the server sees them ≥ delay apart
+# however late either request left its worker. busy expires (DOWNLOAD_TIMEOUT) if a worker dies mid-request.
 _GATE = _NOW + """
 local d = tonumber(ARGV[2])
 if d <= 0 then return 0 end
+local busy = tonumber(redis.call('hget', KEYS[3], ARGV[1]) or '0')
+if busy > now then return math.min(busy - now, 25) end
 local last = tonumber(redis.call('hget', KEYS[1], ARGV[1]) or '-1e15')
 if last + d > now then return last + d - now end
 redis.call('hset', KEYS[1], ARGV[1], now)
+redis.call('hset', KEYS[3], ARGV[1], now + tonumber(ARGV[3]))
 if d > tonumber(redis.call('hget', KEYS[2], ARGV[1]) or '0') then redis.call('hset', KEYS[2], ARGV[1], d) end
+return 0"""
+
+# KEYS sent busy next ready; ARGV host delay_ms: the response is back, the host's delay runs from now
+_RELEASE = _NOW + """
+redis.call('hset', KEYS[1], ARGV[1], now)
+redis.call('hdel', KEYS[2], ARGV[1])
+local nxt = now + tonumber(ARGV[2])
+if nxt > tonumber(redis.call('hget', KEYS[3], ARGV[1]) or '0') then
+  redis.call('hset', KEYS[3], ARGV[1], nxt)
+  if redis.call('zscore', KEYS[4], ARGV[1]) then redis.call('zadd', KEYS[4], nxt, ARGV[1]) end
+end
 return 0"""
 
 # KEYS alive-key; ARGV token ttl_ms → 1, or 0 when another process holds the id
@@ -194,6 +213,8 @@ class Frontier:
         self._pop = server.register_script(_POP)
         self._recover = server.register_script(_RECOVER)
         self._gate = server.register_script(_GATE)
+        self._release = server.register_script(_RELEASE)
+        self.busy_ms = int(settings.getfloat("DOWNLOAD_TIMEOUT", 180) * 1000) + 5000
         self._beat = server.register_script(_BEAT)
         self.next_ready_ms: int = -1          # from the last empty pop: ms until a host is ready, -1 none queued
 
@@ -301,16 +322,23 @@ class Frontier:
         return {w: n for w in alive if (n := self.server.hlen(self.k["inflight"] + w))}
 
     async def gate(self, host: str, delay: float) -> float:
-        """Take host's slot for a request leaving now: ≥ delay (+ margin) after any worker's last one.
-        Returns the seconds waited."""
+        """Take host's slot for a request leaving now: no other request to host in flight at any worker,
+        and ≥ delay (+ margin) since the last one came back. Returns the seconds waited."""
         ms = self.delay_ms(delay)
         waited = 0.0
         while True:
-            wait = int(self._gate(keys=[self.k["sent"], self.k["delay"]], args=[host, ms]))
+            wait = int(self._gate(keys=[self.k["sent"], self.k["delay"], self.k["busy"]], args=[host, ms, self.busy_ms]))
             if not wait:
                 return waited
             waited += wait / 1000
             await asyncio.sleep(wait / 1000)
+
+    def release(self, host: str, delay: float) -> None:
+        """The request to host is back (answered or failed): its delay runs from now."""
+        ms = self.delay_ms(delay)
+        if ms:
+            k = self.k
+            self._release(keys=[k["sent"], k["busy"], k["next"], k["ready"]], args=[host, ms])
 
 
 class RedisScheduler(BaseScheduler):
@@ -457,7 +485,10 @@ class GateDownloader(Downloader):
             raise
         if waited:
             self.crawler.stats.inc_value("gikcrawl/distributed/host_wait_ms", int(waited * 1000))
-        return await super()._download(slot, request)
+        try:
+            return await super()._download(slot, request)
+        finally:
+            frontier.release(host_of(request), max(slot.delay, frontier.request_delay(request)))
 
 
 class InflightDoneMiddleware:

@@ -168,21 +168,40 @@ def test_frontier_hands_out_only_hosts_whose_delay_has_passed(redis_server):
     assert f.pop().url == "http://a.example/1"                         # FIFO within the host
 
 
-def test_gate_spaces_sends_to_one_host_across_workers(redis_server):
+def test_gate_one_request_per_host_at_a_time_and_the_delay_after_its_response(redis_server):
     import asyncio
     f1, f2 = frontier(redis_server.url, "w1"), frontier(redis_server.url, "w2")
 
-    async def sends():
-        times = []
+    async def fetches():
+        sent, back = [], []
         for f in (f1, f2, f1, f2):
             await f.gate("h.example", 0.2)
-            times.append(time.monotonic())
+            sent.append(time.monotonic())
+            await asyncio.sleep(0.1)                                   # the server answers in 0.1 s
+            back.append(time.monotonic())
+            f.release("h.example", 0.2)
         await f1.gate("other.example", 0.2)                            # another host: no wait
-        times.append(time.monotonic())
-        return times
-    t = asyncio.run(sends())
-    gaps = [b - a for a, b in itertools.pairwise(t[:4])]
-    assert min(gaps) >= 0.195 and t[4] - t[3] < 0.05, gaps
+        return sent, back, time.monotonic()
+    sent, back, other = asyncio.run(fetches())
+    # each request leaves ≥ 0.2 s after the previous one came back, whichever worker sent it
+    assert all(s - b >= 0.195 for b, s in zip(back, sent[1:])), (sent, back)
+    assert other - back[-1] < 0.05
+
+
+def test_gate_waits_while_another_worker_has_the_host_in_flight(redis_server):
+    import asyncio
+    f1, f2 = frontier(redis_server.url, "w1"), frontier(redis_server.url, "w2")
+
+    async def race():
+        await f1.gate("slow.example", 0.05)
+        t0 = time.monotonic()
+        task = asyncio.ensure_future(f2.gate("slow.example", 0.05))
+        await asyncio.sleep(0.5)                                       # w1's request takes 0.5 s
+        assert not task.done()
+        f1.release("slow.example", 0.05)
+        await task
+        return time.monotonic() - t0
+    assert asyncio.run(race()) >= 0.55
 
 
 def test_a_worker_restarted_under_its_id_reclaims_its_requests_tagged_as_redone(redis_server):
@@ -249,7 +268,11 @@ def test_worker_killed_at_any_moment_loses_nothing(replica, redis_server, tmp_pa
     assert report["workers"] == 2 and report["complete"]
 
 
-def test_a_lone_worker_killed_and_restarted_with_its_id_finishes(replica, redis_server, tmp_path):
+@pytest.mark.parametrize("how", ["scrapy", "archive"])
+def test_a_lone_worker_killed_and_restarted_with_its_id_finishes(replica, redis_server, tmp_path, how):
+    """The issue's case: the only worker is killed mid-crawl and restarted under its id (as `scrapy crawl`
+    again, or as `gikcrawl archive --resume`); it must take back its own in-flight requests (the pager's next
+    pages among them) and finish, with a merged catalog equal to a single process's."""
     site, server, yaml_path, reference = replica
     start = len(server.access_log)
     archive = tmp_path / "archive"
@@ -258,7 +281,13 @@ def test_a_lone_worker_killed_and_restarted_with_its_id_finishes(replica, redis_
     os.kill(w1.pid, signal.SIGKILL)
     w1.wait()
     t0 = time.monotonic()
-    again = worker(yaml_path, archive, redis_server.url, "w1", "-s", "GIKCRAWL_WORKER_TTL=30")
+    if how == "scrapy":
+        again = worker(yaml_path, archive, redis_server.url, "w1", "-s", "GIKCRAWL_WORKER_TTL=30")
+    else:
+        again = subprocess.Popen([str(TOOLS / "gikcrawl"), "archive", "--resume", "--redis", redis_server.url,
+                                  "-s", f"SITES_CONFIG={yaml_path}", "-s", f"ARCHIVE_DIR={archive}",
+                                  "-s", "WARC_WORKER_ID=w1", *FAST], cwd=ROOT, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
     err = finish(again, timeout=120)
     assert "restarted" in err and time.monotonic() - t0 < 60     # its own in-flight requests: no TTL wait
     run = merge(archive)
@@ -276,8 +305,8 @@ def test_politeness_holds_per_host_across_workers(redis_server, tmp_path):
             finish(w)
         times = server.access_times[:]                  # robots.txt too: it is a request to the host
     gaps = [b - a for a, b in itertools.pairwise(times)]
-    # 8 requests allowed in flight across the two workers, yet the host sees them ≥ 0.1 s apart (the default
-    # margin of 0.05 s covers the ms between a worker taking the slot and the server logging the request)
+    # 8 requests allowed in flight across the two workers, yet the host sees them ≥ 0.1 s apart: each leaves
+    # only once the previous one's answer is back, plus the delay
     assert len(times) >= 25 and min(gaps) >= 0.1, (min(gaps), gaps)
 
 
