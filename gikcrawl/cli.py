@@ -126,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--redis", metavar="URL", help="crawl as one worker of a distributed run (REDIS_URL)")
     p.set_defaults(func=cmd_archive)
 
-    p = sub.add_parser("enqueue", help="seed the shared frontier of a distributed run (scrapy-redis)")
+    p = sub.add_parser("enqueue", help="seed the shared frontier of a distributed run (Redis)")
     p.add_argument("--sites", default="all", help="all, or KEY,KEY,...")
     p.add_argument("--redis", required=True, metavar="URL", help="redis://host:port/db")
     p.add_argument("--new-run", action="store_true", help="start a new run (a fresh seen-set) instead of "
