@@ -204,18 +204,22 @@ def main() -> int:
         closest = "-" if r["closest"] is None else f"{r['closest']:.3f}s"
         print(f"{r['config']:14s} {r['pages_s']:8.1f} {r['pages_s'] / base:10.2f}x {r['pages_s'] / one:10.2f}x "
               f"{r['cpu_ms_page']:11.1f} {r['busy']:10.1f} {r['hosts_per_s']:8.1f} {r['violations']:10d} {closest:>8s}")
-    best = max(results, key=lambda r: r["pages_s"])
     pages = 2800 * 300
-    print(f"\nextrapolation to 2,800 sites x 300 pages = {pages:,} pages:")
-    print("  politeness bound: 2,800 hosts x 1 request/s = 2,800 pages/s if every site were in flight; a site of "
-          "300 pages takes >= 300 s")
-    for r in results[1:]:
-        n = int(r["config"].split("-")[1][:-1])
-        per_worker = r["pages_s"] / n
-        print(f"  {r['config']}: {per_worker:.1f} pages/s per worker -> one worker {pages / per_worker / 3600:.1f} h; "
-              f"10 workers {pages / (10 * per_worker) / 3600:.1f} h (if per-worker rate holds: CPU-bound, one core "
-              f"each)")
-    print(f"  best here: {best['config']} at {best['pages_s']:.1f} pages/s -> {pages / best['pages_s'] / 3600:.1f} h")
+    load = os.getloadavg()[0]
+    print(f"\nload average now {load:.1f} on {os.cpu_count()} cores: the rates above are what the share of CPU "
+          f"these processes got allows; CPU ms/page is what a page costs.")
+    print(f"extrapolation to 2,800 sites x 300 pages = {pages:,} pages (assumptions: pages like these, CPU-bound "
+          f"workers with a core each, Redis and the network not saturated, latency 100-300 ms):")
+    print(f"  politeness floor: one request per host at a time, {DELAY:.0f} s after the previous answer -> a "
+          f"300-page site takes >= {300 * (DELAY + 0.2) / 60:.0f} min; 2,800 sites allow up to "
+          f"{2800 / (DELAY + 0.2):,.0f} pages/s")
+    for r in results:
+        per_core = 1000 / r["cpu_ms_page"] if r["cpu_ms_page"] else 0
+        if not per_core:
+            continue
+        print(f"  {r['config']:9s}: {r['cpu_ms_page']:.1f} ms/page -> {per_core:.0f} pages/s per core; "
+              f"{pages / per_core / 3600:.1f} core-hours; with 10 workers {pages / (10 * per_core) / 3600:.1f} h, "
+              f"keeping ~{10 * per_core * (DELAY + 0.2):.0f} hosts in their politeness window")
     return 0
 
 

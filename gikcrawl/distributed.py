@@ -357,6 +357,7 @@ class RedisScheduler(BaseScheduler):
         self.frontier: Frontier | None = None
         self.waiting_since: float | None = None
         self.recovered_at = 0.0
+        self.not_before = 0.0
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -416,20 +417,28 @@ class RedisScheduler(BaseScheduler):
         if not self.frontier.enqueue(request):
             self.stats.inc_value("dupefilter/filtered")
             return False
+        self.not_before = 0.0                 # a host may be ready now
         self.stats.inc_value("scheduler/enqueued/redis")
         return True
 
     def next_request(self):
+        now = time.monotonic()
+        if now < self.not_before:             # the last look found nothing startable until then
+            return None
         downloader = self.crawler.engine.downloader
         full = [key for key, slot in downloader.slots.items() if len(slot.active) >= slot.concurrency]
         request = self.frontier.pop(full)
         if request is not None:
             self.stats.inc_value("scheduler/dequeued/redis")
-        elif 0 < self.frontier.next_ready_ms < self.poll * 1000:
-            slot = getattr(self.crawler.engine, "_slot", None)   # a host is ready sooner than the next poll
-            if slot is not None:
-                slot.nextcall.schedule(self.frontier.next_ready_ms / 1000)
-        return request
+            return request
+        # nothing for us now: look again when the next host is due, or at the next poll (other workers may
+        # queue requests meanwhile), or as soon as one of our own downloads ends (it frees a slot)
+        wait = self.poll if self.frontier.next_ready_ms < 0 else min(self.poll, self.frontier.next_ready_ms / 1000)
+        self.not_before = now + wait
+        slot = getattr(self.crawler.engine, "_slot", None)
+        if slot is not None:
+            slot.nextcall.schedule(wait)
+        return None
 
     def spider_idle(self, spider):
         """Nothing queued and nothing here: stay while live workers still have requests in flight (they may
