@@ -185,7 +185,9 @@ class RunExtension:
             worker = self._worker()
             out = run.archive_dir / "runs" / (f"{run.run_id}-{worker}.json" if worker else f"{run.run_id}.json")
             out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+            part = out.with_name(out.name + ".part")          # a kill mid-write leaves no half report
+            part.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+            part.replace(out)
             catalog.finish_run(run.run_id, datetime.now(timezone.utc).isoformat(timespec="seconds"), report)
         finally:
             catalog.close()
@@ -231,7 +233,13 @@ def merge_worker_catalogs(archive_dir: str | Path, warn=print) -> list[dict]:
             target.db.commit()
             skipped: Counter = Counter()
             for worker_report in sorted((archive_dir / "runs").glob(f"{run_id}-*.json")):
-                for site, r in json.loads(worker_report.read_text(encoding="utf-8"))["sites"].items():
+                try:
+                    worker_sites = json.loads(worker_report.read_text(encoding="utf-8"))["sites"]
+                except (ValueError, KeyError):
+                    warn(f"run {run_id}: {worker_report.name} is damaged (a worker killed while writing it): "
+                         f"its known reports skipped are not counted")
+                    continue
+                for site, r in worker_sites.items():
                     skipped[site] += r.get("skipped_known", 0)
             target.start_run(run_id, run["started"], sorted(run["sites"]), run["refresh"])
             report = run_report(target, run_id, run["refresh"], False, skipped, sorted(run["sites"]))
