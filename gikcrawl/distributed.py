@@ -453,6 +453,8 @@ class RedisScheduler(BaseScheduler):
             raise DontCloseSpider
         others = f.inflight_elsewhere()
         if not others:
+            if f.recover():                   # a worker died since the last look: its requests are queued now
+                raise DontCloseSpider
             return
         if self.waiting_since is None:
             self.waiting_since = now
