@@ -30,7 +30,9 @@ CREATE TABLE IF NOT EXISTS fetches (
     run_id        TEXT,              -- the run that fetched it (runs.run_id)
     change        TEXT,              -- new | unchanged | changed | vanished | gone (vs the previous capture)
     etag          TEXT,
-    last_modified TEXT
+    last_modified TEXT,
+    request_id    TEXT,              -- distributed runs: <worker>:<attempt> that fetched it
+    redo_of       TEXT               -- the attempt of a dead worker this one redid (merge drops that one's rows)
 );
 CREATE TABLE IF NOT EXISTS runs (
     run_id        TEXT PRIMARY KEY,  -- UTC timestamp of the run's start, also in its WARC file names
@@ -78,7 +80,7 @@ class Catalog:
     def _migrate(self) -> None:
         """Catalogs made before a column existed get it (NULL for old rows)."""
         have = {row[1] for row in self.db.execute("PRAGMA table_info(fetches)")}
-        for column in ("run_id", "change", "etag", "last_modified"):
+        for column in ("run_id", "change", "etag", "last_modified", "request_id", "redo_of"):
             if column not in have:
                 self.db.execute(f"ALTER TABLE fetches ADD COLUMN {column} TEXT")
 

@@ -98,12 +98,18 @@ def cmd_enqueue(args) -> int:
 
 def cmd_catalog_merge(args) -> int:
     from .runs import format_report, merge_worker_catalogs
-    reports = merge_worker_catalogs(args.archive_dir)
+    reports = merge_worker_catalogs(args.archive_dir,
+                                    warn=lambda msg: print(f"gikcrawl catalog merge: {msg}", file=sys.stderr))
     if not reports:
         print("gikcrawl catalog merge: no worker catalogs (catalog-*.sqlite) to merge", file=sys.stderr)
         return 2
     for report in reports:
         print(format_report(report))
+        if report.get("unfinished_workers"):
+            print(f"workers {report['workers']}, unfinished: {', '.join(report['unfinished_workers'])}"
+                  + ("" if report["complete"] else " (run incomplete)"))
+    if not all(r.get("complete", True) for r in reports):
+        return 2
     return 1 if any(r["failed_entirely"] for rep in reports for r in rep["sites"].values()) else 0
 
 
@@ -231,7 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--redis", metavar="URL", help="crawl as one worker of a distributed run (REDIS_URL)")
     p.set_defaults(func=cmd_archive)
 
-    p = sub.add_parser("enqueue", help="seed the shared frontier of a distributed run (scrapy-redis)")
+    p = sub.add_parser("enqueue", help="seed the shared frontier of a distributed run (Redis)")
     p.add_argument("--sites", default="all", help="all, or KEY,KEY,...")
     p.add_argument("--redis", required=True, metavar="URL", help="redis://host:port/db")
     p.add_argument("--new-run", action="store_true", help="start a new run (a fresh seen-set) instead of "

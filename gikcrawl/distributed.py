@@ -1,42 +1,52 @@
-"""Distributed crawling on scrapy-redis: `-s REDIS_URL=redis://host:port/db` (nothing changes without it).
+"""Distributed crawling on Redis: `-s REDIS_URL=redis://host:port/db` (nothing changes without it).
 
-Workers share one frontier (scrapy-redis's priority queue) and one seen-set (its dupefilter), both keyed by
-the run: gikcrawl:<run id>:requests and gikcrawl:<run id>:seen. The run id is agreed through Redis
-(gikcrawl:run, set by `gikcrawl enqueue` or by the first worker), so a periodic run never inherits the
-previous run's seen-set; `gikcrawl enqueue --new-run` starts the next one. What scrapy-redis does not do,
-this module adds:
+Workers share one frontier and one seen-set, both keyed by the run (gikcrawl:<run id>:…). The run id is
+agreed through Redis (gikcrawl:run, set by `gikcrawl enqueue` or by the first worker), so a periodic run
+never inherits the previous run's seen-set; `gikcrawl enqueue --new-run` starts the next one.
 
-- start requests go through the shared dupefilter like any other (scrapy-redis's own RedisSpider marks
-  them dont_filter; gikcrawl does not use it), so a start URL linked again later is not fetched twice;
-- no request is lost with a worker: a popped request is kept in the worker's in-flight hash
-  (gikcrawl:<run>:inflight:<worker>) until its callback has run (or its download failed); each worker
-  refreshes a heartbeat key (gikcrawl:<run>:alive:<worker>, GIKCRAWL_WORKER_TTL seconds), and any worker
-  that finds the in-flight hash of a worker without heartbeat claims it (atomic RENAME) and puts the
-  requests back in the queue;
-- politeness across workers: before a request leaves, the worker takes the host's slot in Redis
-  (SET NX PX) — requests to one host are at least GIKCRAWL_HOST_DELAY seconds apart whatever the number
-  of workers;
-- a worker closes only when the queue is empty and no live worker has a request in flight.
-Each worker writes its own WARC files (worker id in the name) and its own catalog (catalog-<worker>.sqlite);
-`gikcrawl catalog merge` joins them and writes the run report over all workers.
+The frontier is per host (host = host:port of the URL, the server that politeness protects):
+  q:<host>    sorted set of that host's requests (score -priority; members carry a sequence number, so
+              FIFO within a priority, and the tag of the attempt they redo after a recovery)
+  ready       sorted set host → time (ms, Redis clock) from which its next request may be taken
+  next/delay  hashes host → next allowed time / politeness delay (ms); sent/busy: host → last send or
+              answer / end of the request in flight (expires after DOWNLOAD_TIMEOUT if its worker died)
+A worker pops only from a host whose time has come, and pushes the host's time on by its delay at once:
+no worker holds a request it cannot start, and there is no head-of-line blocking behind a busy host.
+The host slot is taken for good at the moment the request is handed to the download handler
+(`GateDownloader`): one request per host at a time across all workers, leaving ≥ delay (+ GIKCRAWL_HOST_MARGIN)
+after the previous one's response came back — so the server sees them ≥ delay apart however late a stalled
+worker actually sent, and whatever Scrapy's middlewares (robots.txt, retries with backoff) did in between.
+
+Every step that moves a request is one Lua script: enqueue (seen-set + queue), pop (queue + the worker's
+in-flight hash), recovery (a dead worker's in-flight hash back into the queue). A request leaves the
+in-flight hash once its callback has run (or its download failed). Workers refresh a heartbeat
+(GIKCRAWL_WORKER_TTL); the in-flight hash of a worker without heartbeat is put back by whoever sees it
+first, tagged with the attempt it redoes, so `gikcrawl catalog merge` drops the dead attempt's catalog rows.
+A worker starting under an id treats its own in-flight hash as its dead predecessor's, before its first
+heartbeat. Waiting on other workers is bounded (GIKCRAWL_IDLE_TIMEOUT), then the worker stops and says so.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 import os
+import pickle
 import socket
 import time
 import uuid
+from urllib.parse import urlsplit
 
 import redis
 from scrapy import signals
+from scrapy.core.downloader import Downloader, Slot
+from scrapy.core.scheduler import BaseScheduler
 from scrapy.exceptions import DontCloseSpider, NotConfigured
-from scrapy_redis.queue import PriorityQueue
-from scrapy_redis.scheduler import Scheduler
+from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.request import fingerprint, request_from_dict
 from twisted.internet import task
 
 from .meta import INFLIGHT
+from .runs import run_state
 
 logger = logging.getLogger(__name__)
 
@@ -63,11 +73,15 @@ def configure(settings) -> None:
     from .runs import new_run_id
     url = settings.get("REDIS_URL")
     settings.set("SCHEDULER", "gikcrawl.distributed.RedisScheduler", priority="spider")
+    settings.set("DOWNLOADER", "gikcrawl.distributed.GateDownloader", priority="spider")
     run_id = shared_run_id(url, settings.get("GIKCRAWL_RUN_ID") or new_run_id())
     settings.set("GIKCRAWL_RUN_ID", run_id, priority="spider")
     settings.set("WARC_WORKER_ID", worker_id(settings), priority="spider")
     if settings.get("GIKCRAWL_HOST_DELAY") is None:
         settings.set("GIKCRAWL_HOST_DELAY", settings.getfloat("DOWNLOAD_DELAY"), priority="spider")
+    # Politeness is per host in Redis, not per worker: a worker may keep many hosts busy at once.
+    if settings.getpriority("CONCURRENT_REQUESTS") <= 20:      # not set by the operator (project or default)
+        settings.set("CONCURRENT_REQUESTS", settings.getint("GIKCRAWL_WORKER_CONCURRENCY"), priority="spider")
 
 
 def host_delay(settings) -> float:
@@ -77,25 +91,183 @@ def host_delay(settings) -> float:
 
 
 def worker_id(settings) -> str:
-    return settings.get("WARC_WORKER_ID") or f"{socket.gethostname()}-{os.getpid()}"
+    wid = settings.get("WARC_WORKER_ID") or f"{socket.gethostname()}-{os.getpid()}"
+    if any(c in wid for c in "\n: "):
+        raise ValueError(f"WARC_WORKER_ID may not contain spaces, colons or newlines: {wid!r}")
+    return wid
 
 
 def keys(run_id: str) -> dict:
     base = f"gikcrawl:{run_id}"
-    return {"queue": f"{base}:requests", "seen": f"{base}:seen", "inflight": f"{base}:inflight:",
-            "alive": f"{base}:alive:", "claim": f"{base}:claimed:", "host": f"{base}:host:"}
+    return {"q": f"{base}:q:", "ready": f"{base}:ready", "next": f"{base}:next", "delay": f"{base}:delay",
+            "sent": f"{base}:sent", "busy": f"{base}:busy", "seq": f"{base}:seq", "seen": f"{base}:seen",
+            "inflight": f"{base}:inflight:", "alive": f"{base}:alive:"}
+
+
+def host_of(request) -> str:
+    """The politeness unit: Scrapy's download slot key (the site's slot when it sets its own politeness,
+    else the host name), so the shared frontier and Scrapy's per-slot concurrency agree."""
+    return request.meta.get("download_slot") or (urlsplit(request.url).hostname or "-").lower()
+
+
+_NOW = "local t = redis.call('time') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) "
+
+# KEYS seen ready next delay seq; ARGV fingerprint score data dont_filter host delay_ms qprefix
+_ENQUEUE = """
+if ARGV[4] ~= '1' and redis.call('sadd', KEYS[1], ARGV[1]) == 0 then return 0 end
+local seq = redis.call('incr', KEYS[5])
+redis.call('zadd', ARGV[7] .. ARGV[5], ARGV[2], string.format('%016x', seq) .. '\\n\\n' .. ARGV[3])
+local d = tonumber(ARGV[6])
+if d > tonumber(redis.call('hget', KEYS[4], ARGV[5]) or '0') then redis.call('hset', KEYS[4], ARGV[5], d) end
+if not redis.call('zscore', KEYS[2], ARGV[5]) then
+  redis.call('zadd', KEYS[2], tonumber(redis.call('hget', KEYS[3], ARGV[5]) or '0'), ARGV[5])
+end
+return 1"""
+
+# KEYS ready next delay inflight; ARGV rid qprefix skip-host...
+# → {0, host, member} | {ms until the next host is ready} | {-1} (nothing queued)
+_POP = _NOW + """
+local h = redis.call('zrangebyscore', KEYS[1], '-inf', now, 'LIMIT', 0, #ARGV - 1)
+local host = nil
+if #ARGV > 2 then
+  local skip = {}
+  for i = 3, #ARGV do skip[ARGV[i]] = true end
+  for _, x in ipairs(h) do if not skip[x] then host = x break end end
+else
+  host = h[1]
+end
+if not host then
+  if #h > 0 then return {50} end
+  local n = redis.call('zrange', KEYS[1], 0, 0, 'WITHSCORES')
+  if #n == 0 then return {-1} end
+  return {math.max(1, tonumber(n[2]) - now)}
+end
+local q = ARGV[2] .. host
+local r = redis.call('zrange', q, 0, 0, 'WITHSCORES')
+if #r == 0 then redis.call('zrem', KEYS[1], host) return {1} end
+redis.call('zremrangebyrank', q, 0, 0)
+local nxt = now + tonumber(redis.call('hget', KEYS[3], host) or '0')
+redis.call('hset', KEYS[2], host, nxt)
+if redis.call('zcard', q) > 0 then redis.call('zadd', KEYS[1], nxt, host) else redis.call('zrem', KEYS[1], host) end
+redis.call('hset', KEYS[4], ARGV[1], host .. '\\n' .. r[2] .. '\\n' .. r[1])
+return {0, host, r[1]}"""
+
+# KEYS inflight-hash ready next; ARGV qprefix tag-prefix ("<dead worker>:")
+_RECOVER = """
+local all = redis.call('hgetall', KEYS[1])
+for i = 1, #all, 2 do
+  local v = all[i + 1]
+  local a = string.find(v, '\\n', 1, true)
+  local b = string.find(v, '\\n', a + 1, true)
+  local host, score, m = string.sub(v, 1, a - 1), string.sub(v, a + 1, b - 1), string.sub(v, b + 1)
+  local p = string.find(m, '\\n', 18, true)
+  redis.call('zadd', ARGV[1] .. host, score, string.sub(m, 1, 17) .. ARGV[2] .. all[i] .. string.sub(m, p))
+  if not redis.call('zscore', KEYS[2], host) then
+    redis.call('zadd', KEYS[2], tonumber(redis.call('hget', KEYS[3], host) or '0'), host)
+  end
+end
+redis.call('del', KEYS[1])
+return #all / 2"""
+
+# KEYS sent delay busy; ARGV host delay_ms busy_ms → 0 (slot taken now) or ms to wait
+# One request at a time per host, leaving ≥ delay after the previous one's response (or failure) came back:
+# the previous request was logged by the server before it answered, so the server sees them ≥ delay apart
+# however late either request left its worker. busy expires (DOWNLOAD_TIMEOUT) if a worker dies mid-request.
+_GATE = _NOW + """
+local d = tonumber(ARGV[2])
+if d <= 0 then return 0 end
+local busy = tonumber(redis.call('hget', KEYS[3], ARGV[1]) or '0')
+if busy > now then return math.min(busy - now, 25) end
+local last = tonumber(redis.call('hget', KEYS[1], ARGV[1]) or '-1e15')
+if last + d > now then return last + d - now end
+redis.call('hset', KEYS[1], ARGV[1], now)
+redis.call('hset', KEYS[3], ARGV[1], now + tonumber(ARGV[3]))
+if d > tonumber(redis.call('hget', KEYS[2], ARGV[1]) or '0') then redis.call('hset', KEYS[2], ARGV[1], d) end
+return 0"""
+
+# KEYS sent busy next ready; ARGV host delay_ms: the response is back, the host's delay runs from now
+_RELEASE = _NOW + """
+redis.call('hset', KEYS[1], ARGV[1], now)
+redis.call('hdel', KEYS[2], ARGV[1])
+local nxt = now + tonumber(ARGV[2])
+if nxt > tonumber(redis.call('hget', KEYS[3], ARGV[1]) or '0') then
+  redis.call('hset', KEYS[3], ARGV[1], nxt)
+  if redis.call('zscore', KEYS[4], ARGV[1]) then redis.call('zadd', KEYS[4], nxt, ARGV[1]) end
+end
+return 0"""
+
+# KEYS alive-key; ARGV token ttl_ms → 1, or 0 when another process holds the id
+_BEAT = """
+local v = redis.call('get', KEYS[1])
+if v and v ~= ARGV[1] then return 0 end
+redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1"""
 
 
 class Frontier:
-    """The shared state of a distributed run, as one worker sees it."""
+    """The shared state of a distributed run, as one worker (or `gikcrawl enqueue`) sees it."""
 
-    def __init__(self, server: redis.Redis, run_id: str, worker: str, queue: PriorityQueue, ttl: float):
-        self.server, self.run_id, self.worker, self.queue, self.ttl = server, run_id, worker, queue, ttl
+    def __init__(self, server: redis.Redis, run_id: str, spider, settings, worker: str | None = None):
+        self.server, self.run_id, self.spider, self.worker = server, run_id, spider, worker
         self.k = keys(run_id)
-        self.inflight_key = self.k["inflight"] + worker
+        self.inflight_key = self.k["inflight"] + (worker or "-")
+        self.ttl = settings.getfloat("GIKCRAWL_WORKER_TTL")
+        delay = host_delay(settings)
+        self.margin = settings.getfloat("GIKCRAWL_HOST_MARGIN")
+        self.default_delay = delay
+        self.slot_delays = {k: float(v["delay"]) for k, v in settings.getdict("DOWNLOAD_SLOTS").items()
+                            if "delay" in v}
+        self.token = uuid.uuid4().hex
+        self._enqueue = server.register_script(_ENQUEUE)
+        self._pop = server.register_script(_POP)
+        self._recover = server.register_script(_RECOVER)
+        self._gate = server.register_script(_GATE)
+        self._release = server.register_script(_RELEASE)
+        self.busy_ms = int(settings.getfloat("DOWNLOAD_TIMEOUT") * 1000) + 5000
+        self._beat = server.register_script(_BEAT)
+        self.next_ready_ms: int = -1          # from the last empty pop: ms until a host is ready, -1 none queued
 
-    def heartbeat(self) -> None:
-        self.server.set(self.k["alive"] + self.worker, b"1", px=int(self.ttl * 1000))
+    # --- requests in and out ---------------------------------------------------------------------
+
+    def delay_ms(self, delay: float) -> int:
+        return round((delay + self.margin) * 1000) if delay > 0 else 0
+
+    def request_delay(self, request) -> float:
+        return self.slot_delays.get(request.meta.get("download_slot"), self.default_delay)
+
+    def encode(self, request) -> bytes:
+        return pickle.dumps(request.to_dict(spider=self.spider), protocol=pickle.HIGHEST_PROTOCOL)
+
+    def enqueue(self, request) -> bool:
+        """Seen-set and queue in one step. False: seen before (and not dont_filter)."""
+        fp = fingerprint(request).hex()
+        k = self.k
+        return bool(self._enqueue(keys=[k["seen"], k["ready"], k["next"], k["delay"], k["seq"]],
+                                  args=[fp, -request.priority, self.encode(request),
+                                        "1" if request.dont_filter else "0", host_of(request),
+                                        self.delay_ms(self.request_delay(request)), k["q"]]))
+
+    def pop(self, full: list[str] = ()):
+        """The next request this worker may start now, or None; `full`: hosts this worker cannot start
+        another request for (its downloader slot is at its concurrency)."""
+        rid = uuid.uuid4().hex[:16]
+        k = self.k
+        out = self._pop(keys=[k["ready"], k["next"], k["delay"], self.inflight_key], args=[rid, k["q"], *full])
+        if out[0] != 0:
+            self.next_ready_ms = int(out[0])
+            return None
+        member = out[2]
+        nl = member.index(b"\n", 17)
+        tag = member[17:nl].decode()
+        request = request_from_dict(pickle.loads(member[nl + 1:]), spider=self.spider)
+        earlier = request.meta.get(INFLIGHT)     # a redirect or retry of a request taken before:
+        if earlier:                                   # it is done, this one stands for it
+            worker, _, old = earlier.partition(":")
+            self.server.hdel(self.k["inflight"] + worker, old)
+        if tag:
+            request.meta["gik_redo"] = tag             # this redoes an attempt of a worker that died
+        request.meta[INFLIGHT] = f"{self.worker}:{rid}"
+        return request
 
     def done(self, request) -> None:
         taken = request.meta.get(INFLIGHT)
@@ -103,161 +275,240 @@ class Frontier:
             worker, _, rid = taken.partition(":")
             self.server.hdel(self.k["inflight"] + worker, rid)
 
+    def queued(self) -> int:
+        return self.server.zcard(self.k["ready"])
+
+    # --- workers ---------------------------------------------------------------------------------
+
+    def heartbeat(self) -> bool:
+        """False when another live process beats under this worker id."""
+        return bool(self._beat(keys=[self.k["alive"] + self.worker], args=[self.token, int(self.ttl * 1000)]))
+
+    def await_predecessor(self) -> None:
+        """Before taking over this worker id: a heartbeat left by a killed predecessor lapses within its TTL
+        (bounded wait); one that is still being refreshed after that is a live duplicate (an error)."""
+        key = self.k["alive"] + self.worker
+        deadline = None
+        while (pttl := self.server.pttl(key)) > 0:
+            if deadline is None:
+                deadline = time.monotonic() + pttl / 1000 + 1.0
+                logger.warning("worker id %s has a heartbeat (a killed predecessor, or a duplicate): waiting "
+                               "%.1f s for it to lapse", self.worker, pttl / 1000)
+            elif time.monotonic() > deadline:
+                raise RuntimeError(f"another live worker runs under the id {self.worker!r} (run {self.run_id}); "
+                                   "give each worker its own WARC_WORKER_ID")
+            time.sleep(min(pttl / 1000, 0.5))
+
+    def leave(self) -> None:
+        self.server.delete(self.k["alive"] + self.worker)
+
     def live_workers(self) -> set[str]:
         prefix = self.k["alive"].encode()
-        return {k[len(prefix):].decode() for k in self.server.scan_iter(match=prefix + b"*")}
+        return {k[len(prefix):].decode() for k in self.server.scan_iter(match=prefix + b"*", count=1000)}
+
+    def reclaim(self, worker: str) -> int:
+        k = self.k
+        return int(self._recover(keys=[k["inflight"] + worker, k["ready"], k["next"]], args=[k["q"], worker + ":"]))
 
     def recover(self) -> int:
         """Requests in flight at workers that stopped beating go back to the queue. Returns how many."""
         alive = self.live_workers()
         prefix = self.k["inflight"].encode()
         moved = 0
-        for key in list(self.server.scan_iter(match=prefix + b"*")):
+        for key in list(self.server.scan_iter(match=prefix + b"*", count=1000)):
             worker = key[len(prefix):].decode()
             if worker in alive:
                 continue
-            claim = f"{self.k['claim']}{worker}:{uuid.uuid4().hex}"
-            try:
-                self.server.rename(key, claim)           # atomic: only one worker gets these requests
-            except redis.ResponseError:
-                continue                                 # another worker claimed them first
-            for data in self.server.hvals(claim):
-                request = self.queue._decode_request(data)
-                request.meta.pop(INFLIGHT, None)
-                self.queue.push(request)                 # straight into the queue: they were seen already
-                moved += 1
-            self.server.delete(claim)
-            logger.warning("worker %s stopped: %d of its requests back in the queue", worker, moved)
+            n = self.reclaim(worker)
+            if n:
+                logger.warning("worker %s stopped: %d of its requests recovered into the queue", worker, n)
+            moved += n
         return moved
 
-    def busy(self) -> bool:
-        """Work left anywhere: queued requests, or requests in flight at a live worker."""
-        if len(self.queue):
-            return True
-        alive = self.live_workers()
-        prefix = self.k["inflight"].encode()
-        return any(self.server.hlen(key) for key in self.server.scan_iter(match=prefix + b"*")
-                   if key[len(prefix):].decode() in alive)
+    def inflight_elsewhere(self) -> dict[str, int]:
+        """Requests in flight at other live workers, by worker."""
+        alive = self.live_workers() - {self.worker}
+        return {w: n for w in alive if (n := self.server.hlen(self.k["inflight"] + w))}
 
-    async def host_slot(self, host: str, delay: float) -> None:
-        """Wait until this worker may send the next request to host (≥ delay seconds after any worker's)."""
-        if delay <= 0:
-            return
-        key = self.k["host"] + host
-        while not self.server.set(key, self.worker.encode(), nx=True, px=max(1, int(delay * 1000))):
-            wait = self.server.pttl(key)
-            await asyncio.sleep(max(wait, 1) / 1000)
+    async def gate(self, host: str, delay: float) -> float:
+        """Take host's slot for a request leaving now: no other request to host in flight at any worker,
+        and ≥ delay (+ margin) since the last one came back. Returns the seconds waited."""
+        ms = self.delay_ms(delay)
+        waited = 0.0
+        while True:
+            wait = int(self._gate(keys=[self.k["sent"], self.k["delay"], self.k["busy"]], args=[host, ms, self.busy_ms]))
+            if not wait:
+                return waited
+            waited += wait / 1000
+            await asyncio.sleep(wait / 1000)
+
+    def release(self, host: str, delay: float) -> None:
+        """The request to host is back (answered or failed): its delay runs from now."""
+        ms = self.delay_ms(delay)
+        if ms:
+            k = self.k
+            self._release(keys=[k["sent"], k["busy"], k["next"], k["ready"]], args=[host, ms])
 
 
-class RedisScheduler(Scheduler):
-    """scrapy-redis's scheduler with run-scoped keys and in-flight tracking."""
+class RedisScheduler(BaseScheduler):
+    """The shared per-host frontier as Scrapy's scheduler."""
 
-    @classmethod
-    def from_crawler(cls, crawler):
+    def __init__(self, crawler):
         s = crawler.settings
         url = s.get("REDIS_URL")
         if not url:
             raise NotConfigured("RedisScheduler needs REDIS_URL")
-        from .runs import run_state
-        run = run_state(crawler)
-        k = keys(run.run_id)
-        server = redis_from_url(url)
-        server.ping()
-        instance = cls(server=server, persist=True, flush_on_start=False, queue_key=k["queue"],
-                       queue_cls="scrapy_redis.queue.PriorityQueue", dupefilter_key=k["seen"],
-                       dupefilter_cls="scrapy_redis.dupefilter.RFPDupeFilter", idle_before_close=0)
-        from scrapy_redis.dupefilter import RFPDupeFilter
-        instance.df = RFPDupeFilter(server, key=k["seen"], debug=s.getbool("DUPEFILTER_DEBUG"))
-        instance.stats = crawler.stats
-        instance.crawler = crawler
-        return instance
-
-    def open(self, spider):
-        super().open(spider)
-        s = self.crawler.settings
-        from .runs import run_state
-        run_id = run_state(self.crawler).run_id
-        self.frontier = Frontier(self.server, run_id, worker_id(s), self.queue,
-                                 s.getfloat("GIKCRAWL_WORKER_TTL"))
-        self.crawler.gik_frontier = self.frontier
-        self.frontier.heartbeat()
-        self.frontier.recover()
-        self.beat = task.LoopingCall(self._beat)
-        self.beat.start(max(0.5, self.frontier.ttl / 3), now=False)
-        logger.info("distributed: worker %s joins run %s (%d requests queued)", self.frontier.worker,
-                    run_id, len(self.queue))
-
-    def _beat(self):
-        self.frontier.heartbeat()
-        moved = self.frontier.recover()
-        if moved:
-            self.stats.inc_value("gikcrawl/distributed/recovered", moved)
-
-    def close(self, reason):
-        if getattr(self, "beat", None) and self.beat.running:
-            self.beat.stop()
-        if reason == "finished":
-            self.server.delete(self.frontier.k["alive"] + self.frontier.worker)
-        super().close(reason)
-
-    # Both steps are single Lua scripts, so a worker killed at any instant leaves every request either
-    # queued, or in its in-flight hash (to be recovered): never seen-but-not-queued, never popped-but-lost.
-    _ENQUEUE = """if ARGV[4] == '1' or redis.call('sadd', KEYS[1], ARGV[1]) == 1 then
-                    redis.call('zadd', KEYS[2], ARGV[2], ARGV[3]) return 1 end return 0"""
-    _POP = """local r = redis.call('zrange', KEYS[1], 0, 0)
-              if #r == 0 then return false end
-              redis.call('zremrangebyrank', KEYS[1], 0, 0)
-              redis.call('hset', KEYS[2], ARGV[1], r[1])
-              return r[1]"""
-
-    def enqueue_request(self, request):
-        data = self.queue._encode_request(request)
-        added = self.server.eval(self._ENQUEUE, 2, self.df.key, self.queue.key, self.df.request_fingerprint(request),
-                                 -request.priority, data, "1" if request.dont_filter else "0")
-        if not added:
-            self.df.log(request, self.spider)
-            return False
-        self.stats.inc_value("scheduler/enqueued/redis")
-        return True
-
-    def next_request(self):
-        rid = uuid.uuid4().hex
-        data = self.server.eval(self._POP, 2, self.queue.key, self.frontier.inflight_key, rid)
-        if not data:
-            return None
-        request = self.queue._decode_request(data)
-        earlier = request.meta.get(INFLIGHT)     # a redirect or retry of a request taken before:
-        if earlier:                                   # it is done, this one stands for it
-            worker, _, old = earlier.partition(":")
-            self.server.hdel(self.frontier.k["inflight"] + worker, old)
-        request.meta[INFLIGHT] = f"{self.frontier.worker}:{rid}"
-        self.stats.inc_value("scheduler/dequeued/redis")
-        return request
-
-
-class DistributedMiddleware:
-    """Downloader side: the shared per-host slot before each request leaves this worker."""
-
-    def __init__(self, crawler):
-        if not crawler.settings.get("REDIS_URL"):
-            raise NotConfigured
-        self.crawler = crawler
-        self.delay = host_delay(crawler.settings)
+        self.crawler, self.stats = crawler, crawler.stats
+        self.server = redis_from_url(url)
+        self.server.ping()
+        self.poll = min(1.0, s.getfloat("GIKCRAWL_POLL_INTERVAL"))
+        self.idle_timeout = s.getfloat("GIKCRAWL_IDLE_TIMEOUT")
+        self.frontier: Frontier | None = None
+        self.waiting_since: float | None = None
+        self.recovered_at = 0.0
+        self.not_before = 0.0
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
 
-    async def process_request(self, request, spider=None):
-        frontier = getattr(self.crawler, "gik_frontier", None)
-        if frontier is not None:
-            from urllib.parse import urlsplit
-            t0 = time.monotonic()
-            await frontier.host_slot(urlsplit(request.url).netloc, self.delay)
-            waited = time.monotonic() - t0
-            if waited > 0.001:
-                self.crawler.stats.inc_value("gikcrawl/distributed/host_wait_ms", int(waited * 1000))
+    def open(self, spider):
+        s = self.crawler.settings
+        self.spider = spider
+        self.frontier = f = Frontier(self.server, run_state(self.crawler).run_id, spider, s, worker=worker_id(s))
+        self.crawler.gik_frontier = f
+        f.await_predecessor()
+        own = f.reclaim(f.worker)             # a restart under this id: our predecessor's requests
+        if own:
+            logger.warning("worker %s restarted: %d requests it had in flight are back in the queue", f.worker, own)
+            self.stats.inc_value("gikcrawl/distributed/recovered", own)
+        if not f.heartbeat():
+            raise RuntimeError(f"another live worker runs under the id {f.worker!r} (run {f.run_id}); "
+                               "give each worker its own WARC_WORKER_ID")
+        moved = f.recover()
+        if moved:
+            self.stats.inc_value("gikcrawl/distributed/recovered", moved)
+        self.beat = task.LoopingCall(self._beat)
+        self.beat.start(max(0.5, f.ttl / 3), now=False)
+        self.waker = task.LoopingCall(self._wake)
+        self.waker.start(self.poll, now=False)
+        self.crawler.signals.connect(self.spider_idle, signal=signals.spider_idle)
+        logger.info("distributed: worker %s joins run %s (%d hosts queued)", f.worker, f.run_id, f.queued())
+
+    def _beat(self):
+        if not self.frontier.heartbeat():
+            logger.error("another process beats under worker id %s: stopping this one", self.frontier.worker)
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="duplicate_worker_id"))
+            return
+        moved = self.frontier.recover()
+        if moved:
+            self.stats.inc_value("gikcrawl/distributed/recovered", moved)
+
+    def _wake(self):
+        """Ask the engine for requests at least every GIKCRAWL_POLL_INTERVAL s: hosts become ready as time
+        passes and other workers queue requests, neither of which Scrapy's engine hears about (its own
+        heartbeat is 5 s)."""
+        slot = getattr(self.crawler.engine, "_slot", None)
+        if slot is not None and not self.crawler.engine.needs_backout():
+            slot.nextcall.schedule()
+
+    def close(self, reason):
+        for loop in (getattr(self, "beat", None), getattr(self, "waker", None)):
+            if loop is not None and loop.running:
+                loop.stop()
+        if self.frontier is not None and reason == "finished":
+            self.frontier.leave()
+
+    def has_pending_requests(self) -> bool:
+        return self.frontier.queued() > 0
+
+    def enqueue_request(self, request) -> bool:
+        if not self.frontier.enqueue(request):
+            self.stats.inc_value("dupefilter/filtered")
+            return False
+        self.not_before = 0.0                 # a host may be ready now
+        self.stats.inc_value("scheduler/enqueued/redis")
+        return True
+
+    def next_request(self):
+        now = time.monotonic()
+        if now < self.not_before:             # the last look found nothing startable until then
+            return None
+        downloader = self.crawler.engine.downloader
+        full = [key for key, slot in downloader.slots.items() if len(slot.active) >= slot.concurrency]
+        request = self.frontier.pop(full)
+        if request is not None:
+            self.stats.inc_value("scheduler/dequeued/redis")
+            return request
+        # nothing for us now: look again when the next host is due, or at the next poll (other workers may
+        # queue requests meanwhile), or as soon as one of our own downloads ends (it frees a slot)
+        wait = self.poll if self.frontier.next_ready_ms < 0 else min(self.poll, self.frontier.next_ready_ms / 1000)
+        self.not_before = now + wait
+        slot = getattr(self.crawler.engine, "_slot", None)
+        if slot is not None:
+            slot.nextcall.schedule(wait)
         return None
+
+    def spider_idle(self, spider):
+        """Nothing queued and nothing here: stay while live workers still have requests in flight (they may
+        queue more, or die and leave theirs to us), for at most GIKCRAWL_IDLE_TIMEOUT seconds."""
+        f = self.frontier
+        now = time.monotonic()
+        if now - self.recovered_at >= 1.0:
+            self.recovered_at = now
+            f.recover()
+        if f.queued():
+            self.waiting_since = None
+            raise DontCloseSpider
+        others = f.inflight_elsewhere()
+        if not others:
+            if f.recover():                   # a worker died since the last look: its requests are queued now
+                raise DontCloseSpider
+            return
+        if self.waiting_since is None:
+            self.waiting_since = now
+        if now - self.waiting_since < self.idle_timeout:
+            raise DontCloseSpider
+        logger.error("gave up waiting after %.0f s for requests in flight at %s; if those workers died, "
+                     "the next worker to start (or a restart of this one) puts them back in the queue",
+                     now - self.waiting_since, ", ".join(f"{w} ({n})" for w, n in sorted(others.items())))
+        self.stats.set_value("gikcrawl/distributed/gave_up_waiting", sum(others.values()))
+
+
+class _SharedSlot(Slot):
+    """A downloader slot whose delay is kept across workers by the Redis gate, not locally."""
+    __slots__ = ()
+
+    def download_delay(self) -> float:
+        return 0.0
+
+
+class GateDownloader(Downloader):
+    """Scrapy's downloader, taking the host's shared slot at the moment a request goes to its handler."""
+
+    def _get_slot(self, request, spider=None):
+        key, slot = super()._get_slot(request)
+        if type(slot) is Slot:
+            slot.__class__ = _SharedSlot       # same layout; only the local delay is handed to Redis
+        return key, slot
+
+    async def _download(self, slot, request):
+        frontier = getattr(self.crawler, "gik_frontier", None)
+        if frontier is None:
+            return await super()._download(slot, request)
+        slot.transferring.add(request)       # waiting for the host counts against the slot's concurrency
+        try:
+            # the slot's own delay is the site's politeness (or AutoThrottle's); the shared default below
+            waited = await frontier.gate(host_of(request), max(slot.delay, frontier.request_delay(request)))
+        except BaseException:
+            slot.transferring.discard(request)
+            raise
+        if waited:
+            self.crawler.stats.inc_value("gikcrawl/distributed/host_wait_ms", int(waited * 1000))
+        try:
+            return await super()._download(slot, request)
+        finally:
+            frontier.release(host_of(request), max(slot.delay, frontier.request_delay(request)))
 
 
 class InflightDoneMiddleware:
@@ -268,7 +519,6 @@ class InflightDoneMiddleware:
         if not crawler.settings.get("REDIS_URL"):
             raise NotConfigured
         self.crawler = crawler
-        crawler.signals.connect(self.spider_idle, signal=signals.spider_idle)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -290,14 +540,6 @@ class InflightDoneMiddleware:
         frontier = getattr(self.crawler, "gik_frontier", None)
         if frontier is not None and request is not None:
             frontier.done(request)
-
-    def spider_idle(self, spider):
-        frontier = getattr(self.crawler, "gik_frontier", None)
-        if frontier is None:
-            return
-        frontier.recover()
-        if frontier.busy():
-            raise DontCloseSpider
 
 
 def failed(crawler, request) -> None:

@@ -25,6 +25,8 @@ def run_archive(sites: str, refresh: str, resume: bool, overrides: dict) -> int:
     settings = project_settings(overrides)
     check_crawl(settings, sites)          # a bad configuration: one line (gikcrawl/cli.py), nothing started
     archive = Path(settings.get("ARCHIVE_DIR"))
+    if settings.get("REDIS_URL"):
+        return _run_worker(settings, archive, sites, refresh, resume, overrides)
     catalog = Catalog(archive / "catalog.sqlite")
     try:
         if resume:
@@ -38,12 +40,43 @@ def run_archive(sites: str, refresh: str, resume: bool, overrides: dict) -> int:
             run_id = new_run_id()
     finally:
         catalog.close()
-    report_name = f"{run_id}.json"
-    if settings.get("REDIS_URL"):                 # one worker of a distributed run: join the shared run id
-        from .distributed import shared_run_id, worker_id
-        run_id = shared_run_id(settings.get("REDIS_URL"), run_id)
-        overrides = dict(overrides, WARC_WORKER_ID=worker_id(settings))
-        report_name = f"{run_id}-{overrides['WARC_WORKER_ID']}.json"
+    return _crawl(archive, f"{run_id}.json", run_id, sites, refresh, resume, overrides)
+
+
+def _run_worker(settings, archive: Path, sites: str, refresh: str, resume: bool, overrides: dict) -> int:
+    """One worker of a distributed run: it joins the run in Redis. --resume continues the run this worker
+    (same WARC_WORKER_ID) left unfinished: its own in-flight requests are reclaimed, its catalog rows kept."""
+    from .distributed import RUN_KEY, redis_from_url, shared_run_id, worker_id
+    url, worker = settings.get("REDIS_URL"), worker_id(settings)
+    overrides = dict(overrides, WARC_WORKER_ID=worker)
+    if resume:
+        mine = archive / f"catalog-{worker}.sqlite"
+        catalog = Catalog(mine) if mine.exists() else None
+        try:
+            unfinished = catalog.unfinished_run() if catalog else None
+        finally:
+            if catalog:
+                catalog.close()
+        current = redis_from_url(url).get(RUN_KEY)
+        current = current.decode() if current else None
+        if unfinished is None and current is None:
+            print(f"gikcrawl archive: worker {worker} has no unfinished run to resume", file=sys.stderr)
+            return 2
+        if unfinished is not None and current != unfinished[0]:
+            print(f"gikcrawl archive: worker {worker} left run {unfinished[0]} unfinished, but Redis now runs "
+                  f"{current}: its frontier is gone; start a new run", file=sys.stderr)
+            return 2
+        run_id = current
+        if unfinished is not None:
+            sites, refresh = unfinished[1], unfinished[2]
+        print(f"resuming run {run_id} as worker {worker} (sites {sites}, refresh {refresh})", file=sys.stderr)
+    else:
+        run_id = shared_run_id(url, new_run_id())
+    return _crawl(archive, f"{run_id}-{worker}.json", run_id, sites, refresh, resume, overrides)
+
+
+def _crawl(archive: Path, report_name: str, run_id: str, sites: str, refresh: str, resume: bool,
+           overrides: dict) -> int:
     stats = run_county(dict(overrides, GIKCRAWL_RUN_ID=run_id, GIKCRAWL_REFRESH=refresh,
                             GIKCRAWL_RESUME=resume), site=sites)
     report_path = archive / "runs" / report_name

@@ -24,6 +24,14 @@ def _header(response, name: bytes) -> str | None:
     return value.decode("latin-1") if value else None
 
 
+def _attempt(request) -> dict:
+    """Distributed runs: which worker's attempt this row records, and the dead worker's attempt it redoes."""
+    meta = request.meta
+    if "gik_inflight" not in meta:
+        return {}
+    return {"request_id": meta["gik_inflight"], "redo_of": meta.get("gik_redo")}
+
+
 class CatalogPipeline:
     """Writes ARCHIVE_DIR/catalog.sqlite: a fetches row per response or failure, a reports row per item."""
 
@@ -35,6 +43,9 @@ class CatalogPipeline:
         self.stats = stats
         self.catalog: Catalog | None = None
         self.pending = 0
+        # a distributed worker may be killed at any moment: every row is committed as written (the rows of
+        # an attempt that another worker redid are dropped by `gikcrawl catalog merge`, see request_id)
+        self.commit_every = 1 if worker else self.COMMIT_EVERY
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -57,7 +68,7 @@ class CatalogPipeline:
 
     def _written(self):
         self.pending += 1
-        if self.pending >= self.COMMIT_EVERY:
+        if self.pending >= self.commit_every:
             self.catalog.commit()
             self.pending = 0
 
@@ -74,7 +85,7 @@ class CatalogPipeline:
             length=len(response.body), payload_digest=warc.get("payload_digest") or sha1_digest(response.body),
             warc_file=warc.get("file"), warc_offset=warc.get("offset"), warc_record_id=warc.get("record_id"),
             referer=request.meta.get(REFERER_PAGE), run_id=_run_id(spider), change=request.meta.get(CHANGE),
-            etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"))
+            etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"), **_attempt(request))
         self._written()
 
     def fetch_failed(self, request, failure, spider):
@@ -82,7 +93,8 @@ class CatalogPipeline:
             return
         self.catalog.add_fetch(url=request.url, site=request.meta.get(SITE), kind=request.meta.get(KIND),
                                status=None, error=failure_cause(failure),
-                               fetched_at=utc_now(), referer=request.meta.get(REFERER_PAGE), run_id=_run_id(spider))
+                               fetched_at=utc_now(), referer=request.meta.get(REFERER_PAGE), run_id=_run_id(spider),
+                               **_attempt(request))
         self._written()
 
     def response_unusable(self, request, response, cause, spider):

@@ -177,7 +177,7 @@ class RunExtension:
             return
         catalog = self._catalog(spider)
         try:
-            if run.resume:
+            if run.resume and not self._worker():     # (a distributed worker's rows stay: merge dedupes)
                 catalog.forget_run_fetches(run.run_id)
             catalog.start_run(run.run_id, datetime.now(timezone.utc).isoformat(timespec="seconds"),
                               list(spider.sites), run.refresh)
@@ -198,7 +198,9 @@ class RunExtension:
             worker = self._worker()
             out = run.archive_dir / "runs" / (f"{run.run_id}-{worker}.json" if worker else f"{run.run_id}.json")
             out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+            part = out.with_name(out.name + ".part")          # a kill mid-write leaves no half report
+            part.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+            part.replace(out)
             catalog.finish_run(run.run_id, datetime.now(timezone.utc).isoformat(timespec="seconds"), report)
         finally:
             catalog.close()
@@ -215,9 +217,14 @@ def run_state(crawler) -> RunState | None:
     return ext.state if ext is not None else None
 
 
-def merge_worker_catalogs(archive_dir: str | Path) -> list[dict]:
+def merge_worker_catalogs(archive_dir: str | Path, warn=print) -> list[dict]:
     """Join the per-worker catalogs of distributed runs into ARCHIVE_DIR/catalog.sqlite (merged parts move
-    to ARCHIVE_DIR/merged/), and write each run's report over all its workers. Returns the reports."""
+    to ARCHIVE_DIR/merged/), and write each run's report over all its workers. Returns the reports.
+
+    A worker killed mid-run committed every row up to its kill; the requests it had in flight were redone by
+    another worker (or by its own restart), whose rows name the dead attempt (redo_of): those attempts' rows
+    are dropped, so each fetch counts once. A run none of whose workers finished stays unfinished (its
+    report says so: resume it); workers that did not finish are named in the report and through warn()."""
     archive_dir = Path(archive_dir)
     parts = sorted(archive_dir.glob("catalog-*.sqlite"))
     target = Catalog(archive_dir / "catalog.sqlite")
@@ -226,29 +233,59 @@ def merge_worker_catalogs(archive_dir: str | Path) -> list[dict]:
         cols = [r[1] for r in target.db.execute("PRAGMA table_info(fetches)") if r[1] != "id"]
         for part in parts:
             Catalog(part).close()                      # brings an older part's schema up to date
+            worker = part.stem[len("catalog-"):]
             target.db.execute("ATTACH DATABASE ? AS part", (str(part),))
             target.db.execute(f"INSERT INTO fetches ({', '.join(cols)}) SELECT {', '.join(cols)} FROM part.fetches")
             target.db.execute("INSERT OR REPLACE INTO reports SELECT * FROM part.reports")
-            for run_id, started, sites, refresh in target.db.execute(
-                    "SELECT run_id, started, sites, refresh FROM part.runs").fetchall():
-                run = runs.setdefault(run_id, {"started": started, "sites": set(), "refresh": refresh})
+            for run_id, started, finished, sites, refresh in target.db.execute(
+                    "SELECT run_id, started, finished, sites, refresh FROM part.runs").fetchall():
+                run = runs.setdefault(run_id, {"started": started, "sites": set(), "refresh": refresh,
+                                               "workers": set(), "unfinished": set()})
                 run["started"] = min(run["started"], started)
                 run["sites"].update(sites.split(","))
+                run["workers"].add(worker)
+                if finished is None:
+                    run["unfinished"].add(worker)
             target.db.commit()
             target.db.execute("DETACH DATABASE part")
         reports = []
         for run_id, run in sorted(runs.items()):
+            redone = target.db.execute(
+                "DELETE FROM fetches WHERE run_id = ? AND request_id IN (SELECT redo_of FROM fetches "
+                "WHERE run_id = ? AND redo_of IS NOT NULL)", (run_id, run_id)).rowcount
+            target.db.commit()
             skipped: Counter = Counter()
             for worker_report in sorted((archive_dir / "runs").glob(f"{run_id}-*.json")):
-                for site, r in json.loads(worker_report.read_text(encoding="utf-8"))["sites"].items():
+                try:
+                    worker_sites = json.loads(worker_report.read_text(encoding="utf-8"))["sites"]
+                except (ValueError, KeyError):
+                    warn(f"run {run_id}: {worker_report.name} is damaged (a worker killed while writing it): "
+                         f"its known reports skipped are not counted")
+                    continue
+                for site, r in worker_sites.items():
                     skipped[site] += r.get("skipped_known", 0)
             target.start_run(run_id, run["started"], sorted(run["sites"]), run["refresh"])
             report = run_report(target, run_id, run["refresh"], False, skipped, sorted(run["sites"]))
-            report["workers"] = len(list((archive_dir / "runs").glob(f"{run_id}-*.json")))
+            report["workers"] = len(run["workers"])
+            report["unfinished_workers"] = sorted(run["unfinished"])
+            report["redone_fetches_dropped"] = redone
+            complete = run["unfinished"] != run["workers"]
+            report["complete"] = complete
+            for worker in sorted(run["unfinished"]):
+                warn(f"run {run_id}: worker {worker} did not finish (killed?): its rows up to then are merged; "
+                     f"what it had in flight was redone by another worker" if complete else
+                     f"run {run_id}: worker {worker} did not finish")
+            if redone:
+                warn(f"run {run_id}: {redone} fetch rows of attempts that died with their worker dropped "
+                     f"(another attempt of the same request counts)")
             (archive_dir / "runs").mkdir(exist_ok=True)
             (archive_dir / "runs" / f"{run_id}.json").write_text(json.dumps(report, ensure_ascii=False, indent=1),
                                                                  encoding="utf-8")
-            target.finish_run(run_id, datetime.now(timezone.utc).isoformat(timespec="seconds"), report)
+            if complete:
+                target.finish_run(run_id, datetime.now(timezone.utc).isoformat(timespec="seconds"), report)
+            else:
+                warn(f"run {run_id}: no worker finished it: continue it (gikcrawl archive --resume --redis URL, "
+                     f"or restart the workers with their ids), then merge again")
             reports.append(report)
     finally:
         target.close()

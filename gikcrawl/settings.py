@@ -38,6 +38,11 @@ GIKCRAWL_RESUME = False             # continue GIKCRAWL_RUN_ID: what it archived
 REDIS_URL = None
 GIKCRAWL_WORKER_TTL = 15.0          # seconds without heartbeat before a worker's in-flight requests are requeued
 GIKCRAWL_HOST_DELAY = None          # seconds between requests to one host across all workers (None: DOWNLOAD_DELAY)
+GIKCRAWL_HOST_MARGIN = 0.0          # seconds added to that delay (it already runs from the previous response)
+GIKCRAWL_POLL_INTERVAL = 0.2        # seconds (≤ 1) between looks at the shared frontier when nothing can start
+GIKCRAWL_IDLE_TIMEOUT = 600.0       # seconds a worker with nothing to do waits for other workers' requests in flight
+GIKCRAWL_WORKER_CONCURRENCY = 256   # CONCURRENT_REQUESTS of a worker (unless set with -s): politeness is per
+                                    # host in Redis, so many hosts may be in flight at once
 
 USER_AGENT = f"gikcrawl/{__version__} (archival crawler for government annual reports; contact: {{contact}})"
 
@@ -92,8 +97,6 @@ DOWNLOADER_MIDDLEWARES = {
     "gikcrawl.attachments.DocumentKindMiddleware": 975,
     # conditional requests from earlier captures; a 304 gets the archived body for the spider
     "gikcrawl.archive.incremental.IncrementalMiddleware": 945,
-    # with REDIS_URL: the shared per-host slot across workers (gikcrawl/distributed.py)
-    "gikcrawl.distributed.DistributedMiddleware": 970,
 }
 SPIDER_MIDDLEWARES = {
     # with REDIS_URL: a request stays in the worker's in-flight hash until its callback is done

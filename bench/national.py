@@ -1,0 +1,227 @@
+"""National-scale simulation: many county sites at once, each a server on 127.0.0.1 (one port per host)
+answering in 100–300 ms and enforcing 1 request/s (a faster request is a violation, answered 429).
+Measures pages/s, CPU per page and hosts kept busy for: one process without Redis, then 1, 2 and 4 workers
+on one Redis frontier, all in the same run, over the same sites; prints a table and the extrapolation to a
+national crawl.
+
+    python bench/national.py [--hosts 200] [--seconds 40] [--workers 1,2,4]
+
+Every configuration crawls for --seconds from its first page; pages/s, CPU and hosts are counted at the servers
+from second 8 on, so short runs compare steady states rather than start-up costs. "hosts busy": hosts with
+a request being answered, sampled every 0.1 s; "hosts/s": hosts that received a request in each second;
+"closest": the smallest gap between two requests to one host among the violations.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from gikfixtures.replica import Page, ReplicaServer, build_large_site
+
+WARMUP = 8.0
+DELAY = 1.0
+
+
+class PoliteHost(ReplicaServer):
+    """A replica host with latency that counts requests arriving < 1 s after the previous one."""
+
+    def __init__(self, site, rng: random.Random, stats: Stats):
+        super().__init__(site)
+        self.rng, self.stats, self.last = rng, stats, -1e9
+        self.host_lock = threading.Lock()
+        # the fixture's accept loop wakes every 0.05 s; 200 of them in one process spend the GIL on waking
+        # (measured: every configuration capped at ~13 pages/s). Connections wake the selector anyway.
+        self._httpd.shutdown()
+        self._thread.join()
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 2.0},
+                                        daemon=True)
+        self._thread.start()
+
+    def resolve(self, method, target, data=b"", headers=None):
+        now = time.monotonic()
+        with self.host_lock:
+            gap = now - self.last
+            early = gap < DELAY
+            self.last = now
+        self.stats.arrived(self.port, now, gap if early else None, target == "/robots.txt")
+        time.sleep(self.rng.uniform(0.1, 0.3))
+        self.stats.left(self.port)
+        if early:
+            return Page(429, {"Content-Type": "text/plain", "Retry-After": "1"}, b"too many requests")
+        return super().resolve(method, target, data, headers)
+
+
+class Stats:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self):
+        with self.lock:
+            self.pages, self.violations, self.busy = [], [], {}
+
+    def arrived(self, port, now, early_gap, robots):
+        with self.lock:
+            if not robots:
+                self.pages.append(now)
+            if early_gap is not None:
+                self.violations.append(early_gap)
+            self.busy[port] = self.busy.get(port, 0) + 1
+
+    def left(self, port):
+        with self.lock:
+            self.busy[port] -= 1
+            if not self.busy[port]:
+                del self.busy[port]
+
+    def hosts_busy(self) -> int:
+        with self.lock:
+            return len(self.busy)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run(config: str, workers: int, hosts: list[PoliteHost], sites_yaml: Path, tmp: Path, seconds: float,
+        stats: Stats) -> dict:
+    redis = None
+    extra = ["-s", "LOG_LEVEL=ERROR", "-s", f"DOWNLOAD_DELAY={DELAY}", "-s", "TELNETCONSOLE_ENABLED=False"]
+    if workers:
+        port = free_port()
+        redis = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                  "--appendonly", "no"], stdout=subprocess.DEVNULL)
+        time.sleep(0.5)
+        extra += ["-s", f"REDIS_URL=redis://127.0.0.1:{port}/0"]
+    for h in hosts:
+        h.last = -1e9
+        h.access_log.clear()
+        h.access_times.clear()
+    stats.reset()
+    procs = [subprocess.Popen([sys.executable, "-m", "scrapy", "crawl", "county", "-a", "site=all",
+                               "-s", f"SITES_CONFIG={sites_yaml}", "-s", f"ARCHIVE_DIR={tmp}/{config}",
+                               "-s", f"WARC_WORKER_ID=w{i}", *extra], cwd=ROOT)
+             for i in range(max(1, workers))]
+    launched = time.monotonic()
+    while not stats.pages and time.monotonic() - launched < 120:      # start-up (imports, Redis, first page)
+        time.sleep(0.05)
+    t0 = time.monotonic()
+    samples, cpu0 = [], None
+    while time.monotonic() - t0 < seconds:
+        time.sleep(0.1)
+        if time.monotonic() - t0 >= WARMUP:
+            if cpu0 is None:
+                cpu0 = sum(cpu_seconds(p.pid) for p in procs)
+            samples.append(stats.hosts_busy())
+        if all(p.poll() is not None for p in procs):
+            break
+    t1 = time.monotonic()
+    cpu = sum(cpu_seconds(p.pid) for p in procs if p.poll() is None) - (cpu0 or 0)
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGKILL)
+        p.wait()
+    if redis is not None:
+        redis.terminate()
+        redis.wait()
+    with stats.lock:
+        window = [t for t in stats.pages if t >= t0 + WARMUP]
+        first = [t for t in stats.pages if t < t0 + WARMUP]
+        violations = len(stats.violations)
+        closest = min(stats.violations, default=None)
+    span = t1 - (t0 + WARMUP)
+    # hosts that received a request within the last second, averaged over the window
+    recent = []
+    for i in range(int(span)):
+        lo = t0 + WARMUP + i
+        recent.append(sum(1 for h in hosts if any(lo <= t < lo + 1 for t in h.access_times)))
+    return {"config": config, "pages": len(window), "pages_total": len(window) + len(first),
+            "pages_s": len(window) / span if span > 0 else 0.0, "cpu_ms_page": 1000 * cpu / max(1, len(window)),
+            "busy": sum(samples) / max(1, len(samples)), "hosts_per_s": sum(recent) / max(1, len(recent)),
+            "violations": violations, "closest": closest}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--hosts", type=int, default=200)
+    ap.add_argument("--pages", type=int, default=120, help="pages per site (report pages and lists)")
+    ap.add_argument("--seconds", type=float, default=40.0)
+    ap.add_argument("--workers", default="1,2,4")
+    a = ap.parse_args()
+    if not shutil.which("redis-server"):
+        sys.exit("redis-server not found: apt-get install redis-server")
+    stats = Stats()
+    rng = random.Random(17)
+    print(f"building {a.hosts} sites of ~{a.pages} pages ...", file=sys.stderr)
+    sites = [build_large_site(a.pages, seed=i % 50, key=f"c{i:03d}", per_list=15) for i in range(a.hosts)]
+    hosts = [PoliteHost(s, random.Random(rng.random()), stats) for s in sites]
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            sites_yaml = Path(tmp) / "sites.yaml"
+            sites_yaml.write_text(yaml.safe_dump({"sites": {s.key: {
+                "name": s.key, "start_urls": [h.url(s, s.start_path)], "allowed_domains": ["127.0.0.1"],
+                # one Scrapy slot per site (all share the host name 127.0.0.1); robots.txt off for the same reason
+                "politeness": {"download_delay": DELAY, "robotstxt_obey": False}}
+                for s, h in zip(sites, hosts)}}), encoding="utf-8")
+            results = [run("no-redis", 0, hosts, sites_yaml, Path(tmp), a.seconds, stats)]
+            for n in (int(x) for x in a.workers.split(",")):
+                results.append(run(f"redis-{n}w", n, hosts, sites_yaml, Path(tmp), a.seconds, stats))
+    finally:
+        closers = [threading.Thread(target=h.close) for h in hosts]      # each waits up to its poll interval
+        for t in closers:
+            t.start()
+        for t in closers:
+            t.join()
+    base = results[0]["pages_s"]
+    one = next((r["pages_s"] for r in results if r["config"] == "redis-1w"), base)
+    print(f"\n{a.hosts} hosts, 100-300 ms latency, 1 request/s each; {a.seconds:.0f} s per configuration, "
+          f"measured after {WARMUP:.0f} s; {os.cpu_count()} cores shared with the servers and Redis")
+    print(f"{'configuration':14s} {'pages/s':>8s} {'vs no-redis':>11s} {'vs 1 worker':>11s} {'CPU ms/page':>11s} "
+          f"{'hosts busy':>10s} {'hosts/s':>8s} {'violations':>10s} {'closest':>8s}")
+    for r in results:
+        closest = "-" if r["closest"] is None else f"{r['closest']:.3f}s"
+        print(f"{r['config']:14s} {r['pages_s']:8.1f} {r['pages_s'] / base:10.2f}x {r['pages_s'] / one:10.2f}x "
+              f"{r['cpu_ms_page']:11.1f} {r['busy']:10.1f} {r['hosts_per_s']:8.1f} {r['violations']:10d} {closest:>8s}")
+    pages = 2800 * 300
+    load = os.getloadavg()[0]
+    print(f"\nload average now {load:.1f} on {os.cpu_count()} cores: the rates above are what the share of CPU "
+          f"these processes got allows; CPU ms/page is what a page costs.")
+    print(f"extrapolation to 2,800 sites x 300 pages = {pages:,} pages (assumptions: pages like these, CPU-bound "
+          f"workers with a core each, Redis and the network not saturated, latency 100-300 ms):")
+    print(f"  politeness floor: one request per host at a time, {DELAY:.0f} s after the previous answer -> a "
+          f"300-page site takes >= {300 * (DELAY + 0.2) / 60:.0f} min; 2,800 sites allow up to "
+          f"{2800 / (DELAY + 0.2):,.0f} pages/s")
+    for r in results:
+        per_core = 1000 / r["cpu_ms_page"] if r["cpu_ms_page"] else 0
+        if not per_core:
+            continue
+        print(f"  {r['config']:9s}: {r['cpu_ms_page']:.1f} ms/page -> {per_core:.0f} pages/s per core; "
+              f"{pages / per_core / 3600:.1f} core-hours; with 10 workers {pages / (10 * per_core) / 3600:.1f} h, "
+              f"keeping ~{10 * per_core * (DELAY + 0.2):.0f} hosts in their politeness window")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
