@@ -15,6 +15,7 @@ import zlib
 from urllib.parse import unquote, urlsplit
 
 from .parser import parse_document
+from .meta import KIND
 
 RANK = {"html": 0, "docx": 1, "xlsx": 1, "xls": 1, "doc": 2, "wps": 2, "rtf": 2, "pdf": 3, "pdf-ocr": 4,
         "image": 4}
@@ -99,7 +100,7 @@ class DocumentKindMiddleware:
         return cls(crawler.stats)
 
     def process_response(self, request, response, spider=None):
-        kind = request.meta.get("kind")
+        kind = request.meta.get(KIND)
         if kind in ("report", "list") and not request.meta.get("playwright") and 200 <= response.status < 300:
             carrier = response_carrier(response.body, response.url, response.headers.get(b"Content-Type"),
                                        response.headers.get(b"Content-Disposition"),

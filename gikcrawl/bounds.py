@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from scrapy import Request
 
 from .failures import LimitReached
+from .meta import KIND, SITE
 
 logger = logging.getLogger(__name__)
 
@@ -126,8 +127,8 @@ class CrawlBoundsSpiderMiddleware:
     def _judge(self, response):
         """A function telling whether a request a list page yields is followed (None: not a list page)."""
         meta = response.meta
-        key = meta.get("site")
-        if meta.get("kind") != "list" or key is None:
+        key = meta.get(SITE)
+        if meta.get(KIND) != "list" or key is None:
             return None
         spider = self.crawler.spider
         st = self.state
@@ -140,7 +141,7 @@ class CrawlBoundsSpiderMiddleware:
         page = {"new": 0, "pager_seen": False, "stale": meta.get("pager_stale", 0)}
 
         def judge(req: Request) -> bool:
-            kind, via = req.meta.get("kind"), req.meta.get("via")
+            kind, via = req.meta.get(KIND), req.meta.get("via")
             if kind in ("report", "attachment"):
                 if req.url not in col.reports:
                     col.reports.add(req.url)
@@ -209,7 +210,7 @@ class CrawlBoundsDownloaderMiddleware:
 
     def process_request(self, request, spider=None):
         meta = request.meta
-        key = meta.get("site")
+        key = meta.get(SITE)
         if key is None:
             return
         spider = self.crawler.spider

@@ -1,7 +1,7 @@
 """Rendering with Debian's Chromium through scrapy-playwright, and JavaScript challenges.
 
 - BrowserDownloadHandler: scrapy-playwright's handler, which also keeps the main document's network
-  response (status, reason phrase, raw header list, body, request headers) in request.meta["browser_document"]
+  response (status, reason phrase, raw header list, body, request headers) in request.meta[BROWSER_DOCUMENT]
   so the archive stores what the server sent beside the rendered DOM; a missing Chromium gives one clear
   error naming the Debian package.
 - ChallengeMiddleware: a response that looks like a JavaScript challenge (412/405/521 with a script body,
@@ -173,7 +173,7 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):
             result = await super()._download_request_with_page(request, page, spider)
         finally:
             page.remove_listener("response", keep)
-        request.meta["browser_exchanges"] = await _exchanges(seen, request.meta.get("browser_document"))
+        request.meta["browser_exchanges"] = await _exchanges(seen, request.meta.get(BROWSER_DOCUMENT))
         return result
 
 

@@ -16,6 +16,7 @@ from scrapy import signals
 
 from . import signals as gk_signals
 from .failures import exception_cause, failure_cause
+from .meta import SITE
 
 logger = logging.getLogger(__name__)
 CONTACT_PLACEHOLDER = "set GIKCRAWL_CONTACT"
@@ -67,7 +68,7 @@ class SiteOutcome:
                            "this crawler; set it (-s GIKCRAWL_CONTACT=name@example.org)")
 
     def response_received(self, response, request, spider):
-        site = request.meta.get("site")
+        site = request.meta.get(SITE)
         if site is None:
             return
         if response.status < 400:
@@ -77,12 +78,12 @@ class SiteOutcome:
             self.failures[site][cause] += 1
 
     def fetch_failed(self, request, failure, spider):
-        site = request.meta.get("site")
+        site = request.meta.get(SITE)
         if site is not None:
             self.failures[site][failure_cause(failure)] += 1
 
     def unusable(self, request, response, cause, spider):
-        site = request.meta.get("site")
+        site = request.meta.get(SITE)
         if site is not None and response.status < 400:     # (an error status was counted when received)
             self.ok[site] -= 1
             self.failures[site][cause] += 1

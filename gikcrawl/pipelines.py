@@ -5,7 +5,7 @@ from pathlib import Path
 
 from scrapy import signals
 
-from .meta import CHANGE, KIND, REFERER_PAGE, SITE, WARC
+from .meta import CHANGE, INFLIGHT, KIND, REFERER_PAGE, SITE, WARC
 from . import signals as gk_signals
 from .catalog import Catalog
 from .digest import sha1_digest
@@ -29,7 +29,7 @@ def _attempt(request) -> dict:
     meta = request.meta
     if "gik_inflight" not in meta:
         return {}
-    return {"request_id": meta["gik_inflight"], "redo_of": meta.get("gik_redo")}
+    return {"request_id": meta[INFLIGHT], "redo_of": meta.get("gik_redo")}
 
 
 class CatalogPipeline:

@@ -36,7 +36,7 @@ def check_crawl(settings, site_spec: str | None) -> None:
         raise StartupError(str(e)) from None
     if not sites:
         raise StartupError(f"-a site={site_spec!r} names no site")
-    refresh = settings.get("GIKCRAWL_REFRESH", "all")
+    refresh = settings.get("GIKCRAWL_REFRESH")
     if refresh not in REFRESH_MODES:
         raise StartupError(f"GIKCRAWL_REFRESH must be one of {', '.join(REFRESH_MODES)}, not {refresh!r}")
     renders = [s.key for s in sites if s.render]

@@ -11,7 +11,7 @@ import gikcrawl.meta
 import gikcrawl.settings as ours
 
 SOURCES = sorted((ROOT / "gikcrawl").rglob("*.py"))
-READ = re.compile(r"""\.get(?:int|float|bool|list|dict|dictorlist|with_base|priority)?\(\s*["']([A-Z][A-Z0-9_]+)["']"""
+READ = re.compile(r"""(?<!environ)\.get(?:int|float|bool|list|dict|dictorlist|with_base|priority)?\(\s*["']([A-Z][A-Z0-9_]+)["']"""
                   r"""\s*(,)?""")
 
 

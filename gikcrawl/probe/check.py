@@ -22,6 +22,7 @@ from ..encoding import UndecodableError
 from ..extract import decode_body
 from ..sites import load_sites
 from .spider import ProbeSpider
+from ..meta import KIND, SITE
 
 MAX_LISTS = 3                    # sub-column or list pages opened per entry to find report links
 
@@ -93,16 +94,16 @@ class CheckSpider(scrapy.Spider):
 
     def on_error(self, failure):
         meta = failure.request.meta
-        check = self.checks[meta["site"]]
+        check = self.checks[meta[SITE]]
         cause = str(failure.value) if failure.check(IgnoreRequest) else f"{failure.type.__name__}: {failure.value}"
         check.fetched.append(f"{meta['kind']} --- {failure.request.url} {cause}")
-        what = {"start": "start page", "report": "report link"}.get(meta["kind"], "list page")
-        (check.report_failures if meta["kind"] == "report" else check.problems).append(
+        what = {"start": "start page", "report": "report link"}.get(meta[KIND], "list page")
+        (check.report_failures if meta[KIND] == "report" else check.problems).append(
             f"{what} {failure.request.url}: {cause}")
 
     def parse_page(self, response):
         meta = response.meta
-        site, check, kind = self.sites[meta["site"]], self.checks[meta["site"]], meta["kind"]
+        site, check, kind = self.sites[meta[SITE]], self.checks[meta[SITE]], meta[KIND]
         check.fetched.append(f"{kind} {response.status} {response.url}")
         what = {"start": "start page", "report": "report link"}.get(kind, "list page")
         origin = (meta.get("redirect_urls") or [response.url])[0]

@@ -25,6 +25,7 @@ from ..browser import browser_path, render_meta
 from ..encoding import UndecodableError, declared_charset, decode
 from ..extract import header_charset
 from . import rules
+from ..meta import KIND
 
 # scores: verification first (a column found is worth more than any navigation), then navigation
 _SCORE = {"column": 100, "dataproxy": 95, "render": 95, "subcolumn": 90, "report": 80}
@@ -177,10 +178,10 @@ class ProbeSpider(scrapy.Spider):
             note = str(failure.value) or "ignored"         # RobotsTxtMiddleware: "Forbidden by robots.txt"
         else:
             note = f"{failure.type.__name__}: {failure.value}"
-        probe.visits.append(Visit(failure.request.url, meta["kind"], meta["probe_depth"], meta["via"], None, note))
-        if meta["kind"] == "home":
+        probe.visits.append(Visit(failure.request.url, meta[KIND], meta["probe_depth"], meta["via"], None, note))
+        if meta[KIND] == "home":
             probe.failure = note
-        if meta["kind"] == "report":
+        if meta[KIND] == "report":
             probe.samples.append((failure.request.url, None, note))
         yield from self.pump(probe)
 
@@ -188,7 +189,7 @@ class ProbeSpider(scrapy.Spider):
         meta = response.meta
         probe = self.probes[meta["probe"]]
         probe.inflight -= 1
-        visit = Visit(response.url, meta["kind"], meta["probe_depth"], meta["via"], response.status)
+        visit = Visit(response.url, meta[KIND], meta["probe_depth"], meta["via"], response.status)
         probe.visits.append(visit)
         redirected = meta.get("redirect_urls")
         if redirected:
