@@ -96,7 +96,7 @@ class CheckSpider(scrapy.Spider):
         meta = failure.request.meta
         check = self.checks[meta[SITE]]
         cause = str(failure.value) if failure.check(IgnoreRequest) else f"{failure.type.__name__}: {failure.value}"
-        check.fetched.append(f"{meta['kind']} --- {failure.request.url} {cause}")
+        check.fetched.append(f"{meta[KIND]} --- {failure.request.url} {cause}")
         what = {"start": "start page", "report": "report link"}.get(meta[KIND], "list page")
         (check.report_failures if meta[KIND] == "report" else check.problems).append(
             f"{what} {failure.request.url}: {cause}")
