@@ -44,8 +44,9 @@ class PoliteHost(ReplicaServer):
         super().__init__(site)
         self.rng, self.stats, self.last = rng, stats, -1e9
         self.host_lock = threading.Lock()
-        # the fixture's accept loop wakes every 0.05 s; 200 of them in one process spend the GIL on waking
-        # (measured: every configuration capped at ~13 pages/s). Connections wake the selector anyway.
+        # the fixture's accept loop wakes every 0.05 s: 200 of them in one process would spend 4,000 GIL
+        # wake-ups a second for nothing (connections wake the selector anyway). It did not lift the ~15 pages/s
+        # the configurations reach on this machine: that is the CPU share the processes get.
         self._httpd.shutdown()
         self._thread.join()
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 2.0},
