@@ -54,6 +54,7 @@ seeds: install
 	$(BIN)/python $(SHARED)/tools/score.py out/seeds.jsonl $(SHARED)/seeds/expected
 
 test: install system-deps replay-env
+	$(BIN)/ruff check gikcrawl gikfixtures tests bench
 	$(BIN)/python -m pytest
 
 bench: install

@@ -207,7 +207,7 @@ def merge(page: dict | None, attachments: list[dict]) -> dict:
     result["carriers"] = [_carrier_entry(r, c) for c, r in candidates]
     best_carrier = result["figures_from"]["carrier"] if result["figures_from"] else None
     best_url = result["figures_from"]["url"] if result["figures_from"] else None
-    for carrier, r in candidates:
+    for _carrier, r in candidates:
         if r is page:
             continue
         # each carrier's warnings say whether the record's figures came from it, so a complete page

@@ -201,7 +201,7 @@ def _flow(items) -> list:
     prose = [it for it in items if it[2] is not None]
     left, right = min((it[2] for it in prose), default=0), max((it[3] for it in prose), default=0)
     out, full = [], False
-    for top, text, x0, x1, size in sorted(items, key=lambda it: (it[0], it[2] is not None)):
+    for _top, text, x0, x1, size in sorted(items, key=lambda it: (it[0], it[2] is not None)):
         if x0 is not None and full and x0 < left + 1.5 * size and not _HEADING.match(text.strip()):
             out[-1] = _join([out[-1], text])
         else:

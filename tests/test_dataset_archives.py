@@ -116,7 +116,7 @@ def test_pairs_crawl_export_round_trips_and_checks_across_years(pairs):
     assert "t4_review_other" in dup[0]["detail"] and "t4_review_total" in dup[0]["detail"]
     assert dup[0]["other_report_id"] == canonical["report_id"]
     # year-on-year change from the canonical report of the year before
-    for agency, (p1, p2) in fixture.consistent.items():
+    for _agency, (p1, p2) in fixture.consistent.items():
         a, b = reports[p1], reports[p2]
         assert b["applications_yoy"] == pytest.approx(b["applications"] / a["applications"] - 1)
     agencies = read_csv(out / "agencies.csv")

@@ -6,7 +6,7 @@ import sys
 
 from gikfixtures.replica import build_demo_site
 
-from conftest import ROOT, assert_valid
+from conftest import assert_valid
 
 
 def test_demo_crawls_archives_and_parses_the_bundled_site(tmp_path):

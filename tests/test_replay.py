@@ -188,5 +188,5 @@ def test_progress_lines_when_not_a_terminal(live, tmp_path):
     run = replay(tmp / "archive", "-o", tmp_path / "out.jsonl")
     assert f"gikcrawl replay: {len(items)} records" in run.stderr
     progress = [line for line in run.stderr.splitlines() if "captures," in line]
-    assert progress and progress[-1].startswith(f"replay: ") and f", {len(items)} reports, " in progress[-1]
+    assert progress and progress[-1].startswith("replay: ") and f", {len(items)} reports, " in progress[-1]
     assert "reports/s" in run.stderr and "\x1b[" not in run.stderr        # plain lines, no terminal codes

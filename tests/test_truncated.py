@@ -107,7 +107,7 @@ def test_body_cut_short_is_archived_as_truncated_response_and_failed(fault_crawl
     url = server.base + path
     recs = [r for r in _records(archive) if r[1] == url and r[0] == "response"]
     assert len(recs) == 2 == server.hits[path]                 # the first try and one retry, each archived
-    for rtype, _, truncated, body, rec in recs:
+    for _rtype, _, truncated, body, rec in recs:
         assert truncated == "disconnect"
         assert body == PART                                   # exactly what was received
         assert rec.http_headers.get_statuscode() == "200"

@@ -66,7 +66,7 @@ def gzip_members_of(path):
 def by_uri(warcs):
     found = {}
     for w in warcs:
-        for offset, rec, raw in records(w):
+        for _offset, rec, raw in records(w):
             uri = rec.rec_headers.get_header("WARC-Target-URI")
             found.setdefault((rec.rec_type, uri), []).append((rec, raw))
     return found
