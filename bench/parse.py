@@ -36,21 +36,26 @@ def timed(fn, items) -> tuple[float, int, str | None]:
     return time.process_time() - start, errors, first
 
 
+def _table_page(rows: int, container: bool) -> bytes:
+    cell = ('<td width="72" valign="center" style="border:solid windowtext 1.0pt;padding:0cm 5.4pt">'
+            '<p class="MsoNormal" align="center" style="text-align:center"><span style="font-size:10.5pt;'
+            'font-family:宋体">{}</span></p></td>')
+    body = "".join("<tr>" + cell.format(f"指标{i}") + cell.format("件") + cell.format(i) + cell.format(i * 3) + "</tr>"
+                   for i in range(rows))
+    opening = '<div class="TRS_Editor">' if container else '<div class="main">'
+    return ("<html><head><meta charset='utf-8'><title>青山县2021年政府信息公开工作年度报告</title></head><body>" + opening +
+            "<p>青山县2021年政府信息公开工作年度报告</p><p>一、总体情况</p><table>" + body + "</table></div></body></html>"
+            ).encode("utf-8")
+
+
+# run in a fresh process that reads the page from a file, so the peak is the parse's alone
 _MEMORY_PROBE = r"""
 import resource, sys
-rows, container, mode = int(sys.argv[1]), sys.argv[2] == "1", sys.argv[3]
-cell = ('<td width="72" valign="center" style="border:solid windowtext 1.0pt;padding:0cm 5.4pt">'
-        '<p class="MsoNormal" align="center" style="text-align:center"><span style="font-size:10.5pt;'
-        'font-family:宋体">{}</span></p></td>')
-body = "".join("<tr>" + cell.format(f"指标{i}") + cell.format("件") + cell.format(i) + cell.format(i * 3) + "</tr>"
-               for i in range(rows))
-opening = '<div class="TRS_Editor">' if container else '<div class="main">'
-page = ("<html><head><meta charset='utf-8'><title>青山县2021年政府信息公开工作年度报告</title></head><body>" + opening +
-        "<p>青山县2021年政府信息公开工作年度报告</p><p>一、总体情况</p><table>" + body + "</table></div></body></html>"
-        ).encode("utf-8")
-del body
+from pathlib import Path
+mode = sys.argv[2]
 import lxml.html
 from gikcrawl.parser import parse
+page = Path(sys.argv[1]).read_bytes()
 start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 if mode == "lxml":
     lxml.html.document_fromstring(page)
@@ -63,20 +68,24 @@ print(len(page), (peak - start) * 1024)
 
 def memory(table_mb: float) -> None:
     import subprocess
+    import tempfile
     rows = max(1, int(table_mb * 1e6 / 880))
     for container in (True, False):
         figures = {}
-        for mode in ("lxml", "parse"):
-            run = subprocess.run([sys.executable, "-c", _MEMORY_PROBE, str(rows), "1" if container else "0", mode],
-                                 capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
-            if run.returncode:
-                print(f"memory probe failed: {run.stderr.strip().splitlines()[-1:]}")
-                return
-            size, peak = map(int, run.stdout.split())
-            figures[mode] = peak / size
+        with tempfile.NamedTemporaryFile(suffix=".html") as f:
+            f.write(_table_page(rows, container))
+            f.flush()
+            for mode in ("lxml", "parse"):
+                run = subprocess.run([sys.executable, "-c", _MEMORY_PROBE, f.name, mode], capture_output=True,
+                                     text=True, cwd=Path(__file__).resolve().parent.parent)
+                if run.returncode:
+                    print(f"memory probe failed: {run.stderr.strip().splitlines()[-1:]}")
+                    return
+                size, peak = map(int, run.stdout.split())
+                figures[mode] = peak / size
         where = "content container" if container else "no container"
-        print(f"memory, {size / 1e6:.1f} MB table page ({where}): parse peak {figures['parse']:.0f}x the page size; "
-              f"baseline lxml tree alone {figures['lxml']:.0f}x")
+        print(f"memory, {size / 1e6:.1f} MB table page ({where}): parse peak {figures['parse']:.1f}x the page size; "
+              f"baseline lxml tree alone {figures['lxml']:.1f}x")
 
 
 def main(argv: list[str] | None = None) -> int:
