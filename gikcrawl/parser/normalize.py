@@ -10,6 +10,18 @@ import opencc
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _SPACES = re.compile(r"[ \t\u00a0\u3000\u2002-\u200b\ufeff]+")
 _SQUASH = re.compile(r"\s+")
+# Traditional-only forms of characters every report uses (開 of 公開, 條 of 條例, 報 of 報告, 國, 會, 發, 關, 區, 縣 …):
+# a text without any of them is not Traditional, and the conversion (the parser's largest single cost on a
+# simplified page) is skipped. A text with one of them goes through OpenCC and its own rule below.
+_TRADITIONAL_HINT = re.compile(
+    "[開條報國會發關區縣鎮鄉這為與們時來對進過還個學機無實現電網權義書歷應圍項據統計務總體處理結論單審請辦證認設"
+    "費錄類屬檔規範華點擊載號碼頁標題內發佈責編輯劃導讀續濟產業醫療衛養護險環農態參積極讓訊業務門戶網站財預決"
+    "算經們於從將興衆眾復訴訟議決級監督舉辦執聯繫構辦廳員長價倉動勞務傳區劃園塊壓壞壯夠夢奪獎婦孫寧實寫專將"
+    "屆層歲島廣廢廳彈彙後徑恆惡愛態慣應懷戰戶據擔擬擴擁擇擊擋擺攝攤數斷於時晉書會東樂樓標樣權橫檢歸氣漢溝滿"
+    "災為無煙熱燈獨獲環現産畢異當療發監盡確碼禮種穩窮競筆節範築簡糧紀約紅級紙組細終經綜綠網線練縣總績繼續"
+    "罰羅職聯聲肅腦臨舊艦藝華萬葉著蘇號蟲衛裝製複見規視覽覺親觀計訂認討訓記許設訪證評詞試詳語說請調談論諮"
+    "議講貝負財責貨質購貿費資賠賬賣賦輔輕載農逕運過達遠適遷選遺邊鄉鄰鄭醫鍊鎮長門開間閱關陣陰陳陸隊際隨隱"
+    "險雙雜雞離難電頂項順須預領頭題額顯類風飛養館馬駐驗體高鬥鳥齊齒龍]")
 
 
 @lru_cache(maxsize=1)
@@ -29,6 +41,8 @@ def to_simplified(text: str, force: bool = False) -> tuple[str, bool]:
     scattered conversions in a simplified text (variant characters) do not count as traditional script,
     unless force (a short text, e.g. a title, from a page already found to be traditional).
     """
+    if not force and not _TRADITIONAL_HINT.search(text):
+        return text, False                  # no common Traditional-only character: nothing to convert
     converted = _t2s().convert(text)
     if converted == text:
         return text, False
