@@ -50,5 +50,5 @@ def test_a_crawl_that_cannot_start_says_why_in_one_line(tmp_path):
                           "-s", "LOG_LEVEL=ERROR"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert run.returncode == 2
     assert "Traceback" not in run.stderr and "Crawler.stats" not in run.stderr
-    assert run.stderr.strip().splitlines()[-1] == (f"gikcrawl archive: SiteConfigError: {tmp_path / 'missing.yaml'}: "
+    assert run.stderr.strip().splitlines()[-1] == (f"gikcrawl archive: {tmp_path / 'missing.yaml'}: "
                                                    "cannot read sites config: No such file or directory")

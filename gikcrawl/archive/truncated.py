@@ -15,6 +15,7 @@ Two ways a body is cut short, and how each reaches the WARC middleware:
 from __future__ import annotations
 
 import io
+import weakref
 
 from scrapy import signals
 from scrapy.exceptions import DownloadCancelledError, DownloadTimeoutError, ResponseDataLossError
@@ -37,23 +38,31 @@ def truncation_cause(exc: BaseException) -> str:
 
 
 class ReceivedSoFar:
-    """Headers and body chunks of the downloads in flight, from Scrapy's signals (by request identity)."""
+    """Headers and the first body bytes of the downloads in flight, from Scrapy's signals.
+
+    Held per request object, weakly: a download that ends on a path that never asks for it (a middleware
+    closer to the downloader answering first) does not keep its bytes alive. At most KEEP bytes are held per
+    download — a truncated record of a long download keeps its beginning — so a crawl of many large bodies
+    costs no more than Scrapy's own buffers.
+    """
+    KEEP = 4 * 1024 * 1024
 
     def __init__(self, crawler):
-        self.inflight: dict[int, tuple[object, list[bytes]]] = {}
+        self.inflight: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         crawler.signals.connect(self.headers_received, signal=signals.headers_received)
         crawler.signals.connect(self.bytes_received, signal=signals.bytes_received)
 
     def headers_received(self, headers, body_length, request, spider):
-        self.inflight[id(request)] = (headers, [])
+        self.inflight[request] = [headers, [], 0]
 
     def bytes_received(self, data, request, spider):
-        got = self.inflight.get(id(request))
-        if got is not None:
-            got[1].append(data)
+        got = self.inflight.get(request)
+        if got is not None and got[2] < self.KEEP:
+            got[1].append(data[:self.KEEP - got[2]])
+            got[2] += len(data)
 
     def pop(self, request) -> tuple[object, bytes] | None:
-        got = self.inflight.pop(id(request), None)
+        got = self.inflight.pop(request, None)
         return None if got is None else (got[0], b"".join(got[1]))
 
 
