@@ -18,7 +18,7 @@ from .cells import BLANK, NUM, TEXT, Cell, place_values, row_cells
 from .labels import best_match, clean_label, split_digit_run, split_glued
 
 _CLAUSE = re.compile(r"^第二十条第?\(?([一二三四五六七八九十]{1,2})\)?项")
-_HEADING = re.compile(r"^[一二三四五六七八九十]{1,3}、")
+HEADING = re.compile(r"^[一二三四五六七八九十]{1,3}、")      # a section heading (一、总体情况 …): ends a table
 _APPS_START = re.compile(r"勾稽关系|申请人情况")
 _HEADER_OPEN = "信息内容"
 
@@ -98,7 +98,7 @@ def _is_prose(key: str) -> bool:
 
 
 def _ends_table(key: str) -> bool:
-    return bool(_APPS_START.search(key) or _HEADING.match(key) or _is_prose(key))
+    return bool(_APPS_START.search(key) or HEADING.match(key) or _is_prose(key))
 
 
 def find_start(cells: list[Cell]) -> int | None:

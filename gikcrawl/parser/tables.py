@@ -11,12 +11,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from . import templates as T
+from .active import HEADING as _HEADING
 from .cells import BLANK, NUM, TEXT, Cell, place_values, row_cells
 from .labels import split_digit_run, split_glued
 
-_HEADING = re.compile(r"^[一二三四五六七八九十]{1,3}、")
-_CLAUSE = re.compile(r"^第二十条第?\(?([一二三四五六七八九十]{1,2})\)?项")
-_ITEM_NUMBERING = re.compile(r"^(?:\d+[.、]|\([一二三四五六七八九十\d]+\)|[一二三四五六七八九十]+、)")
 _APPS_START = re.compile(r"勾稽关系|^申请人情况$")
 _APP_GROUPS = re.compile(r"办理结果|不予公开|无法提供|不予处理|其他处理|申请人情况|法人或其他组织")
 _REVIEW_WORDS = re.compile(r"^(?:行政复议|行政诉讼|结果|维持|纠正|其他|其他结果|尚未|审结|尚未审结|总计|合计|"
