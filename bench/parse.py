@@ -56,13 +56,22 @@ mode = sys.argv[2]
 import lxml.html
 from gikcrawl.parser import parse
 page = Path(sys.argv[1]).read_bytes()
-start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+def rss_peak(reset=False):
+    # VmHWM, reset to the current RSS first: ru_maxrss would carry the parent's peak from before the exec
+    try:
+        if reset:
+            Path("/proc/self/clear_refs").write_text("5")
+        return next(int(l.split()[1]) * 1024 for l in open("/proc/self/status") if l.startswith("VmHWM"))
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+start = rss_peak(reset=True)
 if mode == "lxml":
     lxml.html.document_fromstring(page)
 else:
     parse(page)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(len(page), (peak - start) * 1024)
+print(len(page), rss_peak() - start)
 """
 
 
