@@ -305,10 +305,33 @@ def stats_from_log(log: str) -> dict[str, int]:
     return {k: int(v) for k, v in re.findall(r"'([^']+)': (\d+)[,}\n]", dump)}
 
 
+# Runs `scrapy ARGS` with the process's peak RSS reset at start and written to a file at exit: the peak that
+# wait4 reports (ru_maxrss) would include the forking parent's memory (pytest late in a long session), which
+# Linux carries across exec.
+_MEASURED = r"""
+import atexit, sys
+from pathlib import Path
+peak_file = sys.argv[1]
+def _write_peak():
+    try:
+        Path(peak_file).write_text(next(l.split()[1] for l in open("/proc/self/status") if l.startswith("VmHWM")))
+    except (OSError, StopIteration):
+        pass
+try:
+    Path("/proc/self/clear_refs").write_text("5")
+except OSError:
+    pass
+atexit.register(_write_peak)
+sys.argv = ["scrapy", *sys.argv[2:]]
+from scrapy.cmdline import execute
+execute()
+"""
+
+
 def crawl_measured(workdir: str, site: Site, server: ReplicaServer, *extra: str,
                    timeout: float = 300) -> dict:
-    """`scrapy crawl county` of site in a child process; its peak RSS (bytes) from wait4, its wall time,
-    stats and log, and the items it wrote."""
+    """`scrapy crawl county` of site in a child process; its own peak RSS (bytes: VmHWM, else wait4's), its
+    wall time, stats and log, and the items it wrote."""
     import json
     import subprocess
     import sys
@@ -321,7 +344,10 @@ def crawl_measured(workdir: str, site: Site, server: ReplicaServer, *extra: str,
                                              "start_urls": [server.url(site)],
                                              "allowed_domains": ["127.0.0.1"]}}}, fh, allow_unicode=True)
     out, log_path = os.path.join(workdir, "items.jsonl"), os.path.join(workdir, "crawl.log")
-    cmd = [sys.executable, "-m", "scrapy", "crawl", "county", "-a", f"site={site.key}", "-s",
+    peak_file = os.path.join(workdir, "peak_rss_kb")
+    if os.path.exists(peak_file):
+        os.remove(peak_file)
+    cmd = [sys.executable, "-c", _MEASURED, peak_file, "crawl", "county", "-a", f"site={site.key}", "-s",
            f"SITES_CONFIG={sites_yaml}", "-s", f"ARCHIVE_DIR={os.path.join(workdir, 'archive')}",
            *HOSTILE_SETTINGS, *extra, "-O", out]
     start = time.monotonic()
@@ -345,5 +371,9 @@ def crawl_measured(workdir: str, site: Site, server: ReplicaServer, *extra: str,
     if os.path.exists(out):
         with open(out, encoding="utf-8") as fh:
             items = [json.loads(line) for line in fh if line.strip()]
-    return {"returncode": proc.returncode, "seconds": elapsed, "peak_rss": usage.ru_maxrss * 1024,
+    peak = usage.ru_maxrss * 1024
+    if os.path.exists(peak_file):
+        with open(peak_file, encoding="ascii") as fh:
+            peak = int(fh.read().strip() or 0) * 1024 or peak
+    return {"returncode": proc.returncode, "seconds": elapsed, "peak_rss": peak,
             "log": text, "stats": stats_from_log(text), "items": items, "timed_out": elapsed > timeout}
