@@ -114,10 +114,9 @@ def find_start(cells: list[Cell]) -> int | None:
     return None
 
 
-def _walk(cells: list[Cell], start: int) -> tuple[list[_Block], int, list[str]]:
-    """Pass 1: cells → blocks; returns the blocks, the index just past the table and warnings."""
+def _walk(cells: list[Cell], start: int) -> tuple[list[_Block], int]:
+    """Pass 1: cells → blocks; returns the blocks and the index just past the table."""
     blocks: list[_Block] = []
-    warnings: list[str] = []
     block: _Block | None = None
     in_header = False
     i, end = start, start
@@ -174,7 +173,7 @@ def _walk(cells: list[Cell], start: int) -> tuple[list[_Block], int, list[str]]:
                 row.values = cells[j:k]
             block.rows.append(row)
         end = i = k
-    return blocks, end, warnings
+    return blocks, end
 
 
 def _group_labels(texts: list[Cell]) -> list[tuple[str, int | None, list[Cell]]]:
@@ -278,7 +277,7 @@ def read_active_disclosure(cells: list[Cell]) -> ActiveRead:
     start = find_start(cells)
     if start is None:
         return out
-    blocks, end, out.warnings = _walk(cells, start)
+    blocks, end = _walk(cells, start)
     if end > start:
         out.first_line, out.last_line = cells[start].line, cells[end - 1].line
     layout = _layout(blocks)

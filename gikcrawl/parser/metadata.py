@@ -9,9 +9,9 @@ import re
 from collections import Counter
 from datetime import date
 
+from .chrome import clean_inline
 from .normalize import squash
 
-_TITLE = re.compile(r"^.{0,70}?(?:政府信息公开|政务公开|信息公开).{0,24}?(?:年度报告|年报)(?:\(.{1,12}\))?$")
 _TITLE_SPLIT = re.compile(r"\s*[_|｜]\s*|\s+[-—]+\s+")
 _NAV = re.compile(r"上一篇|下一篇|上一条|下一条|当前位置|首页\s*>")
 _NAME_FIELD = re.compile(r"^\|?\s*(?:名\s*称|标\s*题)[\s:：|]*(.+?)[\s|]*$")
@@ -28,12 +28,8 @@ _ISO_DATE = re.compile(_DATE)
 _INDEX_NO = re.compile(r"索\s*引\s*号[\s|:：]*([A-Za-z0-9][A-Za-z0-9\-_/.]*[A-Za-z0-9])")
 _ORG = (r"(?:人民政府|街道办事处|办事处|委员会|办公室|服务中心|中心|政府|管理局|局|委|办|院|所|站|队|馆|厅|处|部|会|"
         r"党委|公司)")
-_ORG_END = re.compile(_ORG + r"$")
 _TITLE_PREFIX = re.compile(r"^(.*?)(?:(?:19|20)\d{2}|[〇○零一二三四五六七八九]{4})\s*年")
 _SIGNATURE = re.compile(r"^[\u4e00-\u9fff()]{2,30}" + _ORG + r"$")
-_OPENING_AGENCY = re.compile(
-    r"(?:^|[,。;:])\s*(?:(?:19|20)\d{2}年(?:以来|度)?\s*[,]?\s*)?([\u4e00-\u9fff]{2,25}?" + _ORG + r")"
-    r"(?:认真|坚持|严格|深入|始终|按照|根据|紧紧|全面|高度|积极|围绕|以|在|继续|进一步|把)")
 _COUNTY = r"(?:自治县|自治旗|县|旗|市|区)"
 _REGION_PREFIX = re.compile(r"^([\u4e00-\u9fff]{2,12}?" + _COUNTY + r")(?=[\u4e00-\u9fff])")
 _REGION_SPONSOR = re.compile(r"主办(?:单位)?[\s:：]*([\u4e00-\u9fff]{2,12}?" + _COUNTY + r")人民政府")
@@ -50,7 +46,6 @@ _FLIPBOOK_PAGE = re.compile(r"^Page\d+[-–—:]", re.IGNORECASE)      # "Page 8
 
 def _title_text(line: str) -> str:
     """A line as a title candidate: pipes, pinyin and injected spam out, whitespace removed."""
-    from .chrome import clean_inline
     return _FLIPBOOK_PAGE.sub("", squash(clean_inline(line.replace("|", " "), [])))
 
 
