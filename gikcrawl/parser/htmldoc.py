@@ -191,8 +191,10 @@ def parse_html(html: str, container: str | None = None) -> HtmlDoc:
     body_el = _select(root, container) if container else None
     if body_el is None:
         body_el = _find_container(root)
-    link_texts = {_text(a) for block in _link_lists(root) for a in block.xpath(".//a") if _text(a)}
+    # link lists: cut from a known container; without one, their texts let the trafilatura path drop them
     removed = _drop_link_lists(body_el) if body_el is not None else []
+    link_texts = set() if body_el is not None else {
+        _text(a) for block in _link_lists(root) for a in block.iter("a") if _text(a)}
     cache: dict = {}
     body = element_lines(body_el, cache) if body_el is not None else None
     if body is not None:
