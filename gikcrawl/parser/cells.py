@@ -8,8 +8,8 @@ parsers work the same on every shape.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from .normalize import squash
 
@@ -25,8 +25,9 @@ _LABEL_NUMBERS = re.compile(r"^(?P<label>[^|]*?[\u4e00-\u9fff)\]][^\d\s|]*)\s+"
                             r"(?P<numbers>[+\-]?\d+(?:\.\d+)?(?:\s+[+\-]?\d+(?:\.\d+)?)*)$")
 
 
-@dataclass(slots=True)
-class Cell:
+class Cell(NamedTuple):
+    """One cell of the stream. A tuple: tables hold hundreds of cells, and cells_of builds them with
+    tuple.__new__ (C) from a per-line cache."""
     kind: str                 # NUM, BLANK or TEXT
     text: str                 # as printed (whitespace collapsed)
     line: int                 # index of the line it came from
@@ -99,12 +100,13 @@ def cells_of(lines: list[str], start: int = 0, end: int | None = None) -> list[C
     end = len(lines) if end is None else end
     out: list[Cell] = []
     append = out.append
+    new = tuple.__new__
     for i in range(start, end):
         line = lines[i]
         if not line:
             continue
         for kind, text, value, piped, pos, key in (_line_cells(line) if len(line) < 2000 else _uncached(line)):
-            append(Cell(kind, text, i, value, piped, pos, key))
+            append(new(Cell, (kind, text, i, value, piped, pos, key)))
     return out
 
 
