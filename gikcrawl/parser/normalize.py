@@ -9,6 +9,7 @@ import opencc
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _SPACES = re.compile(r"[ \t\u00a0\u3000\u2002-\u200b\ufeff]+")
+_ODD_SPACE = re.compile(r"[\t\u00a0\u3000\u2002-\u200b\ufeff]")
 _SQUASH = re.compile(r"\s+")
 # Traditional-only forms of characters every report uses (開 of 公開, 條 of 條例, 報 of 報告, 國, 會, 發, 關, 區, 縣 …):
 # a text without any of them is not Traditional, and the conversion (the parser's largest single cost on a
@@ -116,4 +117,9 @@ def normalize_text(text: str) -> tuple[str, bool]:
     """NFKC, then simplified script, horizontal whitespace runs collapsed. Returns (text, script_normalized)."""
     text = nfkc(text.replace("\r\n", "\n").replace("\r", "\n"))
     text, converted = to_simplified(text)
-    return _SPACES.sub(" ", text), converted
+    if _ODD_SPACE.search(text):
+        text = _SPACES.sub(" ", text)
+    else:                           # only plain spaces: str.replace in C (a sub costs ~0.15 ms on pipe rows)
+        while "  " in text:
+            text = text.replace("  ", " ")
+    return text, converted

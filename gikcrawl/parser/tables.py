@@ -92,6 +92,8 @@ def _named(text: str, after: int) -> tuple[str, ...]:
 
 
 def _integer_row(values, key, warnings):
+    if all(type(v) is int and v >= 0 for v in values):        # the usual row: nothing to check
+        return dict(zip(T.APPLICANT_COLUMNS, values))
     clean = []
     for col, v in zip(T.APPLICANT_COLUMNS, values):
         if v is not None and (not float(v).is_integer() or v < 0):
