@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from . import templates as T
 from .cells import BLANK, NUM, TEXT, Cell, place_values, row_cells
@@ -97,6 +98,7 @@ def _is_prose(key: str) -> bool:
     return "。" in cleaned or len(cleaned) > 60 and not cleaned.isdigit()
 
 
+@lru_cache(maxsize=65536)
 def _ends_table(key: str) -> bool:
     return bool(_APPS_START.search(key) or HEADING.match(key) or _is_prose(key))
 

@@ -130,7 +130,6 @@ _TRIGGER_WORDS = (
     "位置", "首页", ">", "次数", "点击", "字体", "打印", "关闭", r"分享", "扫一扫", r"[大中小]\s", "收藏",  # _CHROME_LINE
     "返回顶部", "主办", "承办", "版权所有", "[Cc][Oo][Pp][Yy][Rr][Ii][Gg][Hh][Tt]", "©", "[Ii][Cc][Pp]", "公网安备",
     "网站标识码", "举报", "分辨率", "浏览器", "网站地图", "联系我们", "技术支持", "附件下载", "相关", "解读",
-    *(r"\s*".join(label) for label in METADATA_LABELS),                          # _METADATA_LINE
     *_BRANDS.pattern.split("|"),                                                   # _BRANDS
     "娱乐", "体育", "棋牌", "彩票",                                                # _GENERIC_BRAND
     "手机版", "网页版", "官方网站", "官网", "网址", "[Aa][Pp][Pp]", "平台", "入口", "登录", "注册",  # _LATIN_BRAND
@@ -146,12 +145,15 @@ def _first_class(word: str) -> str:
 
 _TRIGGER = re.compile("(?=[%s])(?:%s)" % ("".join(dict.fromkeys(_first_class(w) for w in _TRIGGER_WORDS)),
                                           "|".join(_TRIGGER_WORDS)))
+# _METADATA_LINE's labels start a line: anchored, they cost little (as words they would start at 发, 文, 来, 信 …)
+_METADATA_TRIGGER = re.compile(r"^\|?\s*(?:%s)" % "|".join(r"\s*".join(label) for label in METADATA_LABELS),
+                               re.MULTILINE)
 
 
 def _candidate_lines(text: str, starts: list[int], extra: re.Pattern | None) -> list[int]:
     """Indexes of the lines a match of the trigger pattern (or of extra) touches, in order."""
     found: set[int] = set()
-    for pattern in (_TRIGGER, extra) if extra is not None else (_TRIGGER,):
+    for pattern in (_TRIGGER, _METADATA_TRIGGER, extra) if extra is not None else (_TRIGGER, _METADATA_TRIGGER):
         for m in pattern.finditer(text):
             first = bisect_right(starts, m.start()) - 1
             last = bisect_right(starts, max(m.end() - 1, m.start())) - 1
