@@ -90,10 +90,11 @@ def _rows(table):
 
 
 def _span(cell, name: str, limit: int) -> int:
-    if cell.get(name) is None:
+    value = cell.get(name)
+    if value is None:
         return 1
     try:
-        return max(1, min(int(cell.get(name, 1) or 1), limit))
+        return max(1, min(int(value or 1), limit))
     except ValueError:
         return 1
 
