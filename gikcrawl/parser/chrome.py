@@ -145,19 +145,23 @@ def _first_class(word: str) -> str:
 
 _TRIGGER = re.compile("(?=[%s])(?:%s)" % ("".join(dict.fromkeys(_first_class(w) for w in _TRIGGER_WORDS)),
                                           "|".join(_TRIGGER_WORDS)))
-# _METADATA_LINE's labels start a line: anchored, they cost little (as words they would start at 发, 文, 来, 信 …)
-_METADATA_TRIGGER = re.compile(r"^\|?\s*(?:%s)" % "|".join(r"\s*".join(label) for label in METADATA_LABELS),
-                               re.MULTILINE)
+# _METADATA_LINE's labels start a line; as words they would start at 发, 文, 来, 信 … everywhere. Searched after
+# a "\n" in "\n" + text, a literal prefix sre finds fast (a ^ anchor is tried at every position).
+_METADATA_TRIGGER = re.compile(r"\n\|?\s*(?:%s)" % "|".join(r"\s*".join(label) for label in METADATA_LABELS))
 
 
 def _candidate_lines(text: str, starts: list[int], extra: re.Pattern | None) -> list[int]:
-    """Indexes of the lines a match of the trigger pattern (or of extra) touches, in order."""
+    """Indexes of the lines a match of a trigger pattern (or of extra) touches, in order."""
     found: set[int] = set()
-    for pattern in (_TRIGGER, _METADATA_TRIGGER, extra) if extra is not None else (_TRIGGER, _METADATA_TRIGGER):
+
+    def touched(start: int, end: int) -> None:
+        found.update(range(bisect_right(starts, start) - 1, bisect_right(starts, max(end - 1, start))))
+
+    for pattern in (_TRIGGER, extra) if extra is not None else (_TRIGGER,):
         for m in pattern.finditer(text):
-            first = bisect_right(starts, m.start()) - 1
-            last = bisect_right(starts, max(m.end() - 1, m.start())) - 1
-            found.update(range(first, last + 1))
+            touched(m.start(), m.end())
+    for m in _METADATA_TRIGGER.finditer("\n" + text):   # offsets in text: the "\n" is one before
+        touched(m.start(), m.end() - 1)
     return sorted(found)
 
 
