@@ -46,6 +46,7 @@ _COLUMN_CANDIDATES = tuple((c,) for c in _COLUMN_LABELS)
 _COLUMN_OF_CLEAN = {clean_label(c): c for c in T.AD_COLUMNS.values()}
 
 
+@lru_cache(maxsize=65536)
 def item_of(key: str) -> int | None:
     """Template row index of a printed row label, or None."""
     cleaned = clean_label(key)
@@ -54,6 +55,7 @@ def item_of(key: str) -> int | None:
     return best_match(cleaned, _ITEM_LABELS)
 
 
+@lru_cache(maxsize=65536)
 def column_of(key: str) -> str | None:
     """Official column label a printed header stands for, or None when unclear."""
     cleaned = clean_label(key)
@@ -93,6 +95,7 @@ class _Block:
     glued_header: str = ""              # header text printed after 信息内容 in the same cell
 
 
+@lru_cache(maxsize=65536)
 def _is_prose(key: str) -> bool:
     cleaned = clean_label(key)
     return "。" in cleaned or len(cleaned) > 60 and not cleaned.isdigit()
