@@ -204,6 +204,23 @@ def _row_count(row: _Row) -> int:
     return sum(1 for c in row.values if c.kind == NUM or (c.kind == BLANK and (c.piped or c.text)))
 
 
+def _count_votes() -> dict[tuple[str, int], tuple[str, ...]]:
+    """(clause, values in a row) → the layouts whose blocks of that clause have that many columns and the
+    other layout's have not."""
+    votes: dict[tuple[str, int], tuple[str, ...]] = {}
+    for layout, template in T.AD_TEMPLATES.items():
+        for clause in {b.clause for b in template}:
+            sizes = {len(b.columns) for b in template if b.clause == clause}
+            other = {len(b.columns) for lay, tb in T.AD_TEMPLATES.items() if lay != layout for b in tb
+                     if b.clause == clause}
+            for count in sizes - other:
+                votes[(clause, count)] = votes.get((clause, count), ()) + (layout,)
+    return votes
+
+
+_COUNT_VOTES = _count_votes()
+
+
 def _layout(blocks: list[_Block]) -> str | None:
     """2019 or 2021, from the evidence the whole table gives; None when it gives none."""
     votes = {"2019": 0, "2021": 0}
@@ -219,11 +236,8 @@ def _layout(blocks: list[_Block]) -> str | None:
                 votes["2019"] += 2
             clause = block.clause or _CLAUSE_OF_ITEM.get(row.item)
             count = _row_count(row)
-            for layout, template in T.AD_TEMPLATES.items():
-                sizes = {len(b.columns) for b in template if b.clause == clause}
-                other = {len(b.columns) for lay, tb in T.AD_TEMPLATES.items() if lay != layout for b in tb
-                         if b.clause == clause}
-                if count > 0 and count in sizes and count not in other:
+            if count > 0:
+                for layout in _COUNT_VOTES.get((clause, count), ()):
                     votes[layout] += 1
     if votes["2019"] == votes["2021"]:
         return None
