@@ -34,6 +34,10 @@ def _local(el) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
+def _attr(el, name: str) -> str | None:
+    return el.attrib.get(name)
+
+
 def _kids(el, name: str) -> list:
     return [k for k in el if _local(k) == name] if el is not None else []
 
@@ -113,7 +117,7 @@ def _resolve(base: str, loc: str) -> str:
 
 
 def _ctm(el) -> tuple[float, ...]:
-    m = _nums(el.get("CTM"))
+    m = _nums(_attr(el, "CTM"))
     return tuple(m) if len(m) == 6 else (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 
 
@@ -362,10 +366,10 @@ def _media(pkg: _Package, doc, base: str) -> dict[str, str]:
                 continue
             res_base = _resolve(posixpath.dirname(path), res.get("BaseLoc") or "")
             for mm in res.iter():
-                if _local(mm) == "MultiMedia" and mm.get("ID"):
+                if _local(mm) == "MultiMedia" and _attr(mm, "ID"):
                     f = _kid(mm, "MediaFile")
                     if f is not None and f.text:
-                        out[mm.get("ID")] = _resolve(res_base, f.text)
+                        out[_attr(mm, "ID")] = _resolve(res_base, f.text)
     return out
 
 
@@ -384,7 +388,7 @@ def extract(data: bytes, c: _Ctx, carrier: str = "ofd"):
         doc = pkg.xml(doc_path)
         base = posixpath.dirname(doc_path)
         pages = _kids(_kid(doc, "Pages"), "Page")
-        templates = {t.get("ID"): t.get("BaseLoc") for t in _kids(_kid(doc, "CommonData"), "TemplatePage")}
+        templates = {_attr(t, "ID"): t.get("BaseLoc") for t in _kids(_kid(doc, "CommonData"), "TemplatePage")}
         media = None
         n_pages += len(pages)
         for entry in pages:

@@ -1,0 +1,114 @@
+"""OFD (GB/T 33190) reports: text codes placed by their coordinates, ruled and unruled tables as pipe rows,
+pages in document order, bad packages as warnings naming the carrier."""
+import io
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from gikcrawl import documents as D
+from gikcrawl.attachments import attachment_record
+from gikfixtures import docgen, ofdgen, reportgen
+
+SEED = "001_139d8c1b9095a66a"
+
+
+def record(data: bytes) -> dict:
+    return attachment_record(data, url="http://a.gov.cn/f/r.ofd", site_key=None, content_type="application/ofd",
+                             warc=None)
+
+
+@pytest.mark.parametrize("layout", [{}, {"one_code_rows": True}], ids=["cell-objects", "row-textcodes"])
+def test_ruled_tables_read_exactly(layout):
+    t = reportgen.make_report(301, "2021")
+    doc = D.extract(ofdgen.render_ofd(t, **layout))
+    assert doc.carrier == "ofd" and doc.pages >= 2 and doc.warnings == []
+    assert "| 规章 | 153 | 21 | 67 |" in doc.lines                 # a cell per TextObject, placed in its grid cell
+    rec = record(ofdgen.render_ofd(t, **layout))
+    assert docgen.field_accuracy(t, rec) == (200, 200)
+    assert rec["tables"] == t.tables and rec["title"] == t.title and rec["carrier"] == "ofd"
+    assert not rec["warnings"]
+
+
+@pytest.mark.parametrize("fmt,seed", [("2019", 77), ("legacy", 78)])
+def test_other_templates(fmt, seed):
+    t = reportgen.make_report(seed, fmt)
+    rec = record(ofdgen.render_ofd(t))
+    got, total = docgen.field_accuracy(t, rec)
+    assert got == total > 0, rec["warnings"]
+
+
+def test_a_real_reports_tables(shared_dir):
+    """Seed 001's figures (shared/seeds), laid out as an OFD writer would: the record has them all."""
+    expected = shared_dir / "seeds" / "expected" / f"{SEED}.json"
+    t = ofdgen.seed_truth(expected)
+    rec = record(ofdgen.render_ofd(t))
+    assert rec["tables"] == json.loads(expected.read_text(encoding="utf-8"))["tables"]
+    assert rec["title"] == t.title and rec["agency"] == t.agency and rec["year"] == 2021
+
+
+def test_pages_in_document_order_not_zip_order():
+    t = reportgen.make_report(302, "2021")
+    data = ofdgen.render_ofd(t)
+    src = zipfile.ZipFile(io.BytesIO(data))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name in reversed(src.namelist()):         # writers do not store parts in page order
+            z.writestr(name, src.read(name))
+    lines = D.extract(buf.getvalue()).lines
+    assert lines == D.extract(data).lines
+    heads = [next(n for n, x in enumerate(lines) if x.startswith(h)) for h in t.sections]
+    assert heads == sorted(heads) and lines[0] == t.title
+
+
+def test_unruled_tables_never_silently_wrong():
+    """Without rulings only gaps show the columns: what is read is right, what is not is null and warned."""
+    t = reportgen.make_report(303, "2021")
+    rec = record(ofdgen.render_ofd(t, ruled=False))
+    want, got = docgen.table_cells(t.tables), docgen.table_cells(rec["tables"])
+    wrong = {k: (v, want.get(k)) for k, v in got.items() if v is not None and want.get(k) != v}
+    assert not wrong
+    right = sum(got.get(k) == v for k, v in want.items())
+    assert right >= 60                            # the active-disclosure and review rows at least
+    if right < len(want):
+        assert any("left null" in w or "not found" in w for w in rec["warnings"])
+
+
+@pytest.mark.parametrize("make,reason", [
+    (lambda t: ofdgen.not_a_zip(), "not a valid zip package"),
+    (ofdgen.missing_document, "Doc_9/Document.xml is missing"),
+    (lambda t: ofdgen.zip_bomb(), "zip bomb"),
+    (ofdgen.encrypted, "encrypted OFD"),
+    (ofdgen.signed_only, "signed OFD with no text layer"),
+    (lambda t: ofdgen.package(["<ofd:Page xmlns:ofd='x'><ofd:Content>"]), "is not XML"),
+    (lambda t: ofdgen.package([ofdgen._page_xml([], 1, None)], doc_root=" "), "names no DocRoot"),
+], ids=["not-zip", "missing-part", "zip-bomb", "encrypted", "signed-only", "bad-xml", "bad-root"])
+def test_bad_packages_are_warnings_naming_ofd(make, reason):
+    t = reportgen.make_report(304, "2021")
+    rec = record(make(t))
+    assert rec["tables"] == {} and rec["format"] == "unknown"
+    assert len(rec["warnings"]) == 1
+    w = rec["warnings"][0]
+    assert w.startswith("OFD attachment http://a.gov.cn/f/r.ofd: ") and reason in w, w
+
+
+def test_a_scan_saved_as_ofd_is_ocred_only_when_ocr_is_on():
+    png = docgen.render_image(reportgen.make_report(305, "2021"))
+    with pytest.raises(D.DocumentError, match="OFD has no text"):
+        D.extract(ofdgen.scanned(png), ocr=False)
+
+
+def test_gikcrawl_parse_reads_an_ofd_file(tmp_path):
+    t = reportgen.make_report(306, "2021")
+    path = tmp_path / "年报.ofd"
+    path.write_bytes(ofdgen.render_ofd(t))
+    out = tmp_path / "out.jsonl"
+    run = subprocess.run([str(Path(sys.executable).parent / "gikcrawl"), "parse", str(path), "-o", str(out)],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    rec = json.loads(out.read_text(encoding="utf-8"))
+    assert rec["tables"] == t.tables and rec["figures_from"]["carrier"] == "ofd"
+    assert rec["source"]["path"] == str(path)
