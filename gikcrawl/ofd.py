@@ -10,7 +10,8 @@ is split there (some writers put a whole table row in one TextCode). Horizontal 
 touch form a table: rows are the bands between horizontal rulings, a band's cells the spaces between the
 vertical rulings crossing it, and a cell whose top ruling is missing continues the cell above (a row span:
 only its first row holds it, as every other carrier's pipe rows do). Unruled text is split into cells at
-gaps of two characters or more; such a line is a table row when it has ≥ 3 cells or a number beside a label.
+gaps of two characters or more; such a line is a table row, and a one-line fragment just above or below it
+inside one of its cells is that cell's wrapped text.
 A page without any text but with images (a scan saved as OFD) is OCRed like an image carrier.
 Every failure is a DocumentError naming OFD; signatures and seals are not text and are not read.
 """
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import io
 import posixpath
-import re
 import zipfile
 
 from .documents import (_PAGE_NUMBER, DocumentError, _Ctx, _flow, _image, _join, _pipe, _zip_guard)
@@ -26,7 +26,6 @@ from .documents import (_PAGE_NUMBER, DocumentError, _Ctx, _flow, _image, _join,
 MAX_PART = 64 << 20           # one XML part, inflated
 TOL = 0.8                     # mm: rulings this close are one ruling, text this close to a ruling is on it
 MIN_RULING = 2.0              # mm: shorter strokes are glyph-like decoration, not rulings
-_NUMBER = re.compile(r"^[+\-]?\d+(?:\.\d+)?(?:%|万元|元)?$|^[—\-–/]$")
 
 
 def _local(el) -> str:
@@ -324,8 +323,8 @@ def _lines(pieces) -> list[list]:
     return [sorted(line, key=lambda p: p[0]) for line in lines]
 
 
-def _line_item(line) -> tuple:
-    """A line as a _flow item: prose, or a pipe row when gaps split it into table cells."""
+def _cells(line) -> list[list]:
+    """A line's pieces grouped into cells at gaps of two characters or more."""
     size = max(p[3] for p in line)
     cells, prev = [[line[0]]], line[0]
     for p in line[1:]:
@@ -334,22 +333,46 @@ def _line_item(line) -> tuple:
         else:
             cells[-1].append(p)
         prev = p
-    texts = [_join(p[4] for p in cell) for cell in cells]
-    top = min(p[2] - p[3] for p in line)
-    row = len(texts) >= 3 or (len(texts) == 2 and bool(_NUMBER.match(texts[1].strip())))
-    if row:
-        return (top, _pipe(texts), None, None, 0)
-    return (top, " ".join(texts), line[0][0], line[-1][1], size)
+    return cells
+
+
+def _unruled(lines) -> list[tuple]:
+    """Lines outside ruled tables → _flow items. A line split by gaps into ≥ 2 cells is a table row; a
+    one-cell line just above or below a row (within 1.6 of its size) that sits inside exactly one of its cells,
+    or left of all of them, is that cell's wrapped text (a label on two lines, centred on its row)."""
+    rows, rest = [], []
+    for line in lines:
+        cells = _cells(line)
+        if len(cells) >= 2:
+            rows.append({"base": line[0][2], "size": max(p[3] for p in line), "lead": [],
+                         "cells": [[min(p[0] for p in c), max(p[1] for p in c), list(c)] for c in cells]})
+        else:
+            rest.append(line)
+    items = []
+    for line in rest:
+        x0, x1, base = line[0][0], line[-1][1], line[0][2]
+        near = min(rows, key=lambda r: abs(r["base"] - base), default=None)
+        if near is not None and abs(near["base"] - base) <= 1.6 * near["size"]:
+            inside = [c for c in near["cells"] if x0 < c[1] and x1 > c[0]]
+            if len(inside) == 1:
+                inside[0][2] += line
+                continue
+            if not inside and x1 <= near["cells"][0][0]:
+                near["lead"] += line
+                continue
+        items.append((min(p[2] - p[3] for p in line), _join(p[4] for p in line), x0, x1, max(p[3] for p in line)))
+    for r in rows:
+        parts = ([r["lead"]] if r["lead"] else []) + [c[2] for c in r["cells"]]
+        texts = [_join(p[4] for p in sorted(part, key=lambda p: (round(p[2], 1), p[0]))) for part in parts]
+        items.append((min(p[2] - p[3] for part in parts for p in part), _pipe(texts), None, None, 0))
+    return items
 
 
 def _page_lines(page: _Page) -> list[str]:
     grids = _tables(page)
     prose = [p for p in page.text if not any(g.place(p) for g in grids)]
     items = [(top, row, None, None, 0) for g in grids for top, row in g.rows()]
-    for line in _lines(prose):
-        item = _line_item(line)
-        if not (item[2] is not None and _PAGE_NUMBER.match(item[1].strip())):
-            items.append(item)
+    items += [it for it in _unruled(_lines(prose)) if not (it[2] is not None and _PAGE_NUMBER.match(it[1].strip()))]
     return _flow(items)
 
 
