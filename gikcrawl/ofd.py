@@ -5,7 +5,8 @@ document order, TemplatePage) → each page's Content.xml: Layers (and PageBlock
 Boundary "x y w h" in mm and TextCodes placed at X/Y (the baseline) with DeltaX glyph advances ("g n d" =
 n times d), optionally through a CTM — and PathObjects whose AbbreviatedData draws the table rulings.
 
-Text codes are placed by their page coordinates; a code whose glyph advances jump by more than a character
+Text codes are placed by their page coordinates (pages then go through the PDF path's `_stitch`: a table
+continued on the next page is one table, a repeated header row dropped, a row cut by the break joined); a code whose glyph advances jump by more than a character
 is split there (some writers put a whole table row in one TextCode). Horizontal and vertical rulings that
 touch form a table: rows are the bands between horizontal rulings, a band's cells the spaces between the
 vertical rulings crossing it, and a cell whose top ruling is missing continues the cell above (a row span:
@@ -21,7 +22,8 @@ import io
 import posixpath
 import zipfile
 
-from .documents import (_PAGE_NUMBER, DocumentError, _Ctx, _flow, _image, _join, _pipe, _zip_guard)
+from .documents import (_PAGE_NUMBER, DocumentError, _continues, _Ctx, _image, _join, _PageItems, _pipe, _stitch,
+                        _Table, _zip_guard)
 
 MAX_PART = 64 << 20           # one XML part, inflated
 TOL = 0.8                     # mm: rulings this close are one ruling, text this close to a ruling is on it
@@ -250,7 +252,7 @@ class _Grid:
         return covered >= 0.5 * (x1 - x0)
 
     def usable(self) -> bool:
-        return len(self.cells) >= 2 and max((len(b) for b in self.cells), default=0) >= 2
+        return max((len(b) for b in self.cells), default=0) >= 2
 
     def place(self, piece) -> bool:
         x0, x1, base, size, _ = piece
@@ -266,17 +268,22 @@ class _Grid:
                         return True
         return True                  # inside the table but in no cell (a ruling's label): dropped
 
-    def rows(self) -> list[tuple[float, str]]:
-        out = []
+    def table(self) -> _Table:
+        """As the PDF path's tables: rows over the table's column boundaries, None where a span covers."""
+        xs = _cluster([c[k] for band in self.cells for c in band for k in (0, 1)])
+        rows = []
         for i, band in enumerate(self.cells):
-            own = [c for c in band if c[2][0] == i]
-            if not own:
-                continue
-            cells = [_join(t[4] for t in sorted(self.text.get(c[2], []), key=lambda t: (round(t[2], 0), t[0])))
-                     for c in own]
-            if any(cells):
-                out.append((self.ys[i], _pipe(cells)))
-        return out
+            row = []
+            for x0, x1 in zip(xs, xs[1:]):
+                cell = next((c for c in band if c[0] - TOL <= (x0 + x1) / 2 <= c[1] + TOL), None)
+                if cell is None or cell[2][0] != i or abs(cell[0] - x0) > TOL:
+                    row.append(None)        # covered by a span from the left or from above
+                else:
+                    pieces = sorted(self.text.get(cell[2], []), key=lambda t: (round(t[2], 0), t[0]))
+                    row.append(_join(t[4] for t in pieces))
+            if any(x is not None for x in row):
+                rows.append(row)
+        return _Table(self.box, xs, rows)
 
 
 def _tables(page: _Page) -> list[_Grid]:
@@ -368,12 +375,17 @@ def _unruled(lines) -> list[tuple]:
     return items
 
 
-def _page_lines(page: _Page) -> list[str]:
+def _page_items(page: _Page, width: float, prev: _Table | None) -> _PageItems:
+    """One page's prose lines and tables. A one-row table is a table only at the top of a page, continuing
+    the previous page's last table (the row a page break cut off); elsewhere a box around text is text."""
     grids = _tables(page)
+    first = min((p[2] - p[3] for p in page.text), default=0.0)
+    grids = [g for g in grids if len(g.cells) >= 2 or (
+        prev is not None and g.box[1] <= first + TOL and _continues(prev, g.table(), width * 0.006))]
     prose = [p for p in page.text if not any(g.place(p) for g in grids)]
-    items = [(top, row, None, None, 0) for g in grids for top, row in g.rows()]
+    items = [(g.box[1], g.table(), None, None, 0) for g in grids]
     items += [it for it in _unruled(_lines(prose)) if not (it[2] is not None and _PAGE_NUMBER.match(it[1].strip()))]
-    return _flow(items)
+    return _PageItems(items, width)
 
 
 def _media(pkg: _Package, doc, base: str) -> dict[str, str]:
@@ -404,7 +416,7 @@ def extract(data: bytes, c: _Ctx, carrier: str = "ofd"):
     if not roots or not all(roots):
         raise DocumentError("corrupt OFD: OFD.xml names no DocRoot (Document.xml)")
     signed = any(_kid(b, "Signatures") is not None for b in bodies)
-    lines: list[str] = []
+    pages_read: list[_PageItems] = []
     n_pages = read = ocred = 0
     for doc_root in roots:
         doc_path = _resolve("", doc_root)
@@ -412,7 +424,9 @@ def extract(data: bytes, c: _Ctx, carrier: str = "ofd"):
         base = posixpath.dirname(doc_path)
         pages = _kids(_kid(doc, "Pages"), "Page")
         templates = {_attr(t, "ID"): t.get("BaseLoc") for t in _kids(_kid(doc, "CommonData"), "TemplatePage")}
-        media = None
+        media = prev = None
+        width = (_nums(_kid(doc, "CommonData", "PageArea", "PhysicalBox").text
+                       if _kid(doc, "CommonData", "PageArea", "PhysicalBox") is not None else "") + [0, 0, 210])[2]
         n_pages += len(pages)
         for entry in pages:
             if read >= c.max_pages:
@@ -431,13 +445,19 @@ def extract(data: bytes, c: _Ctx, carrier: str = "ofd"):
                 page.walk(body)
             if not page.text and page.images and c.ocr:      # a scan saved as OFD
                 media = _media(pkg, doc, base) if media is None else media
+                lines = []
                 for rid in page.images:
                     img = pkg.read(media.get(rid, ""))
                     if img:
                         lines += _image(img, c, "image")[0]
                         ocred += 1
+                pages_read.append(_PageItems([(k, x, None, None, 0) for k, x in enumerate(lines)], width))
+                prev = None
                 continue
-            lines += _page_lines(page)
+            pages_read.append(_page_items(page, width, prev))
+            tables = sorted((it for it in pages_read[-1].items if isinstance(it[1], _Table)), key=lambda it: it[0])
+            prev = tables[-1][1] if tables else None
+    lines = _stitch(pages_read)
     if n_pages > read:
         c.warnings.append(f"OFD has {n_pages} pages; only the first {read} were read")
     if not lines:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -25,6 +24,7 @@ NS = "http://www.ofdspec.org/2016"
 PAGE_W, PAGE_H, MARGIN = 210.0, 297.0, 20.0
 BODY, TITLE, CELL = 3.7, 5.6, 2.6          # font sizes in mm (10.5 pt, 16 pt, 7.5 pt)
 LEADING, CELL_LEADING, MIN_ROW = 6.4, 3.4, 5.6
+HEADER_ROWS = {"active_disclosure": 2, "applications": 3, "review_litigation": 3, "legacy": 1}
 
 
 def seed_truth(expected: str | Path) -> ReportTruth:
@@ -56,11 +56,13 @@ def _wrap(text: str, size: float, width: float, indent: float = 0.0) -> list[str
 
 
 class _Writer:
-    def __init__(self, *, ruled: bool = True, one_code_rows: bool = False):
-        self.ruled, self.one_code_rows = ruled, one_code_rows
+    def __init__(self, *, ruled: bool = True, one_code_rows: bool = False, repeat_header: bool = False):
+        self.ruled, self.one_code_rows, self.repeat_header = ruled, one_code_rows, repeat_header
         self.pages: list[list[str]] = [[]]
         self.y = MARGIN
         self.id = 10
+        self.broken = 0                        # tables broken over a page
+        self.repeated = 0                      # header rows drawn again on a following page
 
     def next_id(self) -> int:
         self.id += 1
@@ -74,7 +76,7 @@ class _Writer:
         if self.y + height > PAGE_H - MARGIN and self.pages[-1]:
             self.new_page()
 
-    def text(self, x: float, baseline: float, text: str, size: float) -> None:
+    def text(self, x: float, baseline: float, text: str, size: float, page: int = -1) -> None:
         """One TextObject: its Boundary is the line's box, the TextCode placed relative to it."""
         top = baseline - size
         adv = [size * (0.5 if ch.isascii() else 1.0) for ch in text]
@@ -83,12 +85,12 @@ class _Writer:
         else:
             delta = " ".join(f"{a:g}" for a in adv[:-1])
         delta_attr = f' DeltaX="{delta}"' if delta else ""
-        self.pages[-1].append(
+        self.pages[page].append(
             f'<ofd:TextObject ID="{self.next_id()}" Boundary="{x:.2f} {top:.2f} {sum(adv) + 1:.2f} {size * 1.3:.2f}" '
             f'Font="3" Size="{size:g}"><ofd:FillColor Value="0 0 0"/>'
             f'<ofd:TextCode X="0" Y="{size:.2f}"{delta_attr}>{escape(text)}</ofd:TextCode></ofd:TextObject>')
 
-    def row_code(self, pieces: list[tuple[float, str]], baseline: float, size: float) -> None:
+    def row_code(self, pieces: list[tuple[float, str]], baseline: float, size: float, page: int = -1) -> None:
         """A whole row as ONE TextCode whose DeltaX jumps from cell to cell (how some writers emit tables)."""
         x0 = pieces[0][0]
         text, adv = "", []
@@ -99,17 +101,24 @@ class _Writer:
                 last = n == len(t) - 1
                 adv.append((nxt - (x + _width(t[:n], size))) if last and nxt is not None else
                            size * (0.5 if ch.isascii() else 1.0))
-        self.pages[-1].append(
+        self.pages[page].append(
             f'<ofd:TextObject ID="{self.next_id()}" Boundary="{x0:.2f} {baseline - size:.2f} '
             f'{PAGE_W - MARGIN - x0:.2f} {size * 1.3:.2f}" Font="3" Size="{size:g}">'
             f'<ofd:TextCode X="0" Y="{size:.2f}" DeltaX="{" ".join(f"{a:.2f}" for a in adv[:-1])}">'
             f'{escape(text)}</ofd:TextCode></ofd:TextObject>')
 
-    def box(self, x: float, y: float, w: float, h: float) -> None:
-        self.pages[-1].append(
+    def box(self, x: float, y: float, w: float, h: float, page: int = -1) -> None:
+        self.pages[page].append(
             f'<ofd:PathObject ID="{self.next_id()}" Boundary="{x:.2f} {y:.2f} {w:.2f} {h:.2f}" LineWidth="0.25">'
             f'<ofd:AbbreviatedData>M 0 0 L {w:.2f} 0 L {w:.2f} {h:.2f} L 0 {h:.2f} C</ofd:AbbreviatedData>'
             f'</ofd:PathObject>')
+
+    def _cell(self, x0: float, x1: float, y0: float, y1: float, lines: list[str], page: int) -> None:
+        if self.ruled:
+            self.box(x0, y0, x1 - x0, y1 - y0, page=page)
+        top = (y0 + y1) / 2 - len(lines) * CELL_LEADING / 2
+        for n, line in enumerate(lines):
+            self.text((x0 + x1 - _width(line, CELL)) / 2, top + (n + 1) * CELL_LEADING - 0.6, line, CELL, page=page)
 
     def paragraph(self, text: str, size: float = BODY, *, indent: bool = True, align: str = "left") -> None:
         width = PAGE_W - 2 * MARGIN
@@ -123,6 +132,8 @@ class _Writer:
             self.text(x, self.y, line, size)
 
     def table(self, name: str, rows) -> None:
+        """Rows placed down the page and on to the next ones, as word processors break tables: a cell whose
+        rows fall on two pages is drawn as a box on each, its text in the first."""
         cells, ncols = layout(rows)
         total = PAGE_W - 2 * MARGIN
         widths = _col_widths(name, ncols, total)
@@ -134,30 +145,52 @@ class _Writer:
             wrapped[r, c] = lines
             if rs == 1:
                 heights[r] = max(heights[r], len(lines) * CELL_LEADING + 2.2)
-        self.room(sum(heights) + 4)
+        self.room(sum(heights[:2]) + 4)
         self.y += 3
-        ys = [self.y + sum(heights[:k]) for k in range(len(rows) + 1)]
-        rows_text: dict[int, list] = {}
+        head = HEADER_ROWS.get(name, 0)          # Word's "repeat as header row" marks these
+        pos = []                                  # (page, top) of every row
+        repeats = []                              # (page, top) where the header rows are drawn again
+        for r, h in enumerate(heights):
+            if r and self.y + h > PAGE_H - MARGIN:
+                self.new_page()
+                if self.repeat_header and 0 < head < r:
+                    repeats.append((len(self.pages) - 1, self.y))
+                    self.repeated += 1
+                    self.y += sum(heights[:head])
+            pos.append((len(self.pages) - 1, self.y))
+            self.y += h
+        self.broken += pos[0][0] != pos[-1][0]
+        header = [x for x in cells if x[0] + x[2] <= head]
+        for page, top in repeats:
+            shift = top - pos[0][1]
+            for r, c, rs, cs, _text in header:
+                y0, y1 = pos[r][1] + shift, pos[r + rs - 1][1] + heights[r + rs - 1] + shift
+                self._cell(xs[c], xs[c + cs], y0, y1, wrapped[r, c], page)
+        rows_text: dict[tuple[int, int], list] = {}
         for r, c, rs, cs, _text in cells:
-            x0, x1, y0, y1 = xs[c], xs[c + cs], ys[r], ys[r + rs]
-            if self.ruled:
-                self.box(x0, y0, x1 - x0, y1 - y0)
+            x0, x1 = xs[c], xs[c + cs]
+            parts: dict[int, list[float]] = {}
+            for k in range(r, r + rs):
+                page, top = pos[k]
+                y0, y1 = parts.get(page, [top, top])[0], top + heights[k]
+                parts[page] = [y0, y1]
+            for page, (y0, y1) in parts.items():
+                if self.ruled:
+                    self.box(x0, y0, x1 - x0, y1 - y0, page=page)
+            page, (y0, y1) = next(iter(parts.items()))
             lines = wrapped[r, c]
             top = (y0 + y1) / 2 - len(lines) * CELL_LEADING / 2
             for n, line in enumerate(lines):
                 x = (x0 + x1 - _width(line, CELL)) / 2
                 baseline = top + (n + 1) * CELL_LEADING - 0.6
                 if self.one_code_rows and len(lines) == 1 and rs == 1:
-                    rows_text.setdefault(r, []).append((x, line, baseline))
+                    rows_text.setdefault((page, r), []).append((x, line, baseline))
                 else:
-                    self.text(x, baseline, line, CELL)
-        for pieces in rows_text.values():
+                    self.text(x, baseline, line, CELL, page=page)
+        for (page, _r), pieces in rows_text.items():
             pieces.sort()
-            self.row_code([(x, t) for x, t, _ in pieces], max(b for _, _, b in pieces), CELL)
-        self.y = ys[-1] + 3
-        if self.y > PAGE_H - MARGIN:          # a table taller than A4: this page is made taller (Area)
-            self.tall = getattr(self, "tall", {})
-            self.tall[len(self.pages) - 1] = math.ceil(self.y + MARGIN)
+            self.row_code([(x, t) for x, t, _ in pieces], max(b for _, _, b in pieces), CELL, page=page)
+        self.y += 3
 
 
 def _page_xml(objects: list[str], number: int, height: float | None) -> str:
@@ -184,21 +217,25 @@ def package(pages: list[str], *, title: str = "", signatures: bool = False, extr
            f'<ofd:Pages>{page_list}</ofd:Pages></ofd:Document>')
     public = (f'<?xml version="1.0" encoding="UTF-8"?><ofd:Res xmlns:ofd="{NS}" BaseLoc="Res"><ofd:Fonts>'
               f'<ofd:Font ID="3" FontName="宋体" FamilyName="宋体" Charset="GB18030"/></ofd:Fonts></ofd:Res>')
+    parts = {"OFD.xml": ofd, "Doc_0/Document.xml": doc, "Doc_0/PublicRes.xml": public,
+             **{f"Doc_0/Pages/Page_{n}/Content.xml": page for n, page in enumerate(pages)}, **(extra or {})}
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("OFD.xml", ofd)
-        z.writestr("Doc_0/Document.xml", doc)
-        z.writestr("Doc_0/PublicRes.xml", public)
-        for n, page in enumerate(pages):
-            z.writestr(f"Doc_0/Pages/Page_{n}/Content.xml", page)
-        for name, body in (extra or {}).items():
-            z.writestr(name, body)
+        for name, body in parts.items():        # fixed dates: the same report gives the same bytes
+            z.writestr(zipfile.ZipInfo(name, (2022, 1, 1, 0, 0, 0)), body, zipfile.ZIP_DEFLATED)
     return buf.getvalue()
 
 
-def render_ofd(t: ReportTruth, *, ruled: bool = True, one_code_rows: bool = False) -> bytes:
-    """The report as an OFD: title, body paragraphs, headings, the statistics tables, the signature."""
-    w = _Writer(ruled=ruled, one_code_rows=one_code_rows)
+def render_ofd(t: ReportTruth, **options) -> bytes:
+    """The report as an OFD: title, body paragraphs, headings, the statistics tables, the signature.
+    Options: ruled (cell boxes drawn), one_code_rows (a row as one TextCode), repeat_header (a table broken
+    over a page repeats its header rows there)."""
+    return render(t, **options)[0]
+
+
+def render(t: ReportTruth, **options) -> tuple[bytes, dict]:
+    """The OFD, and how many of its tables were broken over a page and had their header repeated."""
+    w = _Writer(**options)
     w.paragraph(t.title, TITLE, indent=False, align="centre")
     w.y += 2
     for kind, x in blocks(t):
@@ -211,9 +248,8 @@ def render_ofd(t: ReportTruth, *, ruled: bool = True, one_code_rows: bool = Fals
                 w.paragraph(line, indent=False, align="right")
         else:
             w.table(*x)
-    tall = getattr(w, "tall", {})
-    pages = [_page_xml(objs, n + 1, tall.get(n)) for n, objs in enumerate(w.pages)]
-    return package(pages, title=t.title)
+    pages = [_page_xml(objs, n + 1, None) for n, objs in enumerate(w.pages)]
+    return package(pages, title=t.title), {"broken": w.broken, "repeated": w.repeated}
 
 
 # --- bad inputs ------------------------------------------------------------------------------------

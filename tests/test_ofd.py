@@ -42,6 +42,27 @@ def test_other_templates(fmt, seed):
     assert got == total > 0, rec["warnings"]
 
 
+def test_tables_broken_over_pages_are_one_table():
+    """Word-made OFDs break long tables over pages (a span cut in two boxes, the header maybe repeated):
+    the figures come out whole either way."""
+    broken = repeated = 0
+    for seed in range(2000, 2012):
+        for fmt in ("2021", "legacy"):
+            t = reportgen.make_report(seed, fmt, blanks=seed % 3 == 0, distinct=seed % 2 == 0)
+            for repeat in (False, True):
+                data, stats = ofdgen.render(t, repeat_header=repeat)
+                broken, repeated = broken + stats["broken"], repeated + stats["repeated"]
+                got, total = docgen.field_accuracy(t, record(data))
+                assert got == total, (seed, fmt, repeat)
+    assert broken >= 6 and repeated >= 1
+    # the repeated header row is dropped, and a last row alone on its page stays a row of the table
+    t = reportgen.make_report(2099, "legacy", blanks=2099 % 3 == 0, distinct=2099 % 2 == 0)
+    data, stats = ofdgen.render(t, repeat_header=True)
+    assert stats["repeated"] == 1
+    assert D.extract(data).lines == D.extract(ofdgen.render_ofd(t)).lines
+    assert "| （三）接受培训人员数 | 人次 |  |" in D.extract(ofdgen.render_ofd(t)).lines
+
+
 def test_a_real_reports_tables(shared_dir):
     """Seed 001's figures (shared/seeds), laid out as an OFD writer would: the record has them all."""
     expected = shared_dir / "seeds" / "expected" / f"{SEED}.json"
