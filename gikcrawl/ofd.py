@@ -62,14 +62,14 @@ def _nums(text: str | None) -> list[float]:
     return out
 
 
-def _deltas(text: str | None) -> list[float]:
-    """DeltaX/DeltaY: numbers, "g n d" standing for n times d."""
+def _deltas(text: str | None, limit: int) -> list[float]:
+    """DeltaX/DeltaY: numbers, "g n d" standing for n times d; at most `limit` (the glyphs there are)."""
     toks, out, i = (text or "").split(), [], 0
-    while i < len(toks):
+    while i < len(toks) and len(out) < limit:
         if toks[i] == "g" and i + 2 < len(toks):
             try:
-                out += [float(toks[i + 2])] * int(float(toks[i + 1]))
-            except ValueError:
+                out += [float(toks[i + 2])] * max(0, min(int(float(toks[i + 1])), limit - len(out)))
+            except (ValueError, OverflowError):
                 pass
             i += 3
             continue
@@ -153,7 +153,7 @@ class _Page:
             x = _nums(code.get("X"))[0] if code.get("X") else x
             y = _nums(code.get("Y"))[0] if code.get("Y") else y
             text = code.text or ""
-            deltas = _deltas(code.get("DeltaX"))
+            deltas = _deltas(code.get("DeltaX"), len(text))
             run, x0, last = "", None, None
             for i, ch in enumerate(text):
                 px, py = bx + a * x + c * y + e, by + b * x + d * y + f
@@ -418,6 +418,7 @@ def extract(data: bytes, c: _Ctx, carrier: str = "ofd"):
     signed = any(_kid(b, "Signatures") is not None for b in bodies)
     pages_read: list[_PageItems] = []
     n_pages = read = ocred = 0
+    errors: list[str] = []
     for doc_root in roots:
         doc_path = _resolve("", doc_root)
         doc = pkg.xml(doc_path)
@@ -425,8 +426,8 @@ def extract(data: bytes, c: _Ctx, carrier: str = "ofd"):
         pages = _kids(_kid(doc, "Pages"), "Page")
         templates = {_attr(t, "ID"): t.get("BaseLoc") for t in _kids(_kid(doc, "CommonData"), "TemplatePage")}
         media = prev = None
-        width = (_nums(_kid(doc, "CommonData", "PageArea", "PhysicalBox").text
-                       if _kid(doc, "CommonData", "PageArea", "PhysicalBox") is not None else "") + [0, 0, 210])[2]
+        box = _kid(doc, "CommonData", "PageArea", "PhysicalBox")
+        width = (_nums(box.text if box is not None else "") + [0, 0, 210])[2]
         n_pages += len(pages)
         for entry in pages:
             if read >= c.max_pages:
@@ -434,12 +435,17 @@ def extract(data: bytes, c: _Ctx, carrier: str = "ofd"):
             c.remaining()
             read += 1
             page = _Page()
-            content = pkg.xml(_resolve(base, entry.get("BaseLoc") or ""))
-            for tpl in _kids(content, "Template"):
-                loc = templates.get(tpl.get("TemplateID"))
-                body = _kid(pkg.xml(_resolve(base, loc)), "Content") if loc else None
-                if body is not None:
-                    page.walk(body)
+            try:
+                content = pkg.xml(_resolve(base, entry.get("BaseLoc") or ""))
+                for tpl in _kids(content, "Template"):
+                    loc = templates.get(tpl.get("TemplateID"))
+                    body = _kid(pkg.xml(_resolve(base, loc)), "Content") if loc else None
+                    if body is not None:
+                        page.walk(body)
+            except DocumentError as e:            # one bad page: the others are still read
+                errors.append(f"page {read}: {e}")
+                prev = None
+                continue
             body = _kid(content, "Content")
             if body is not None:
                 page.walk(body)
@@ -447,6 +453,7 @@ def extract(data: bytes, c: _Ctx, carrier: str = "ofd"):
                 media = _media(pkg, doc, base) if media is None else media
                 lines = []
                 for rid in page.images:
+                    c.remaining()
                     img = pkg.read(media.get(rid, ""))
                     if img:
                         lines += _image(img, c, "image")[0]
@@ -458,11 +465,14 @@ def extract(data: bytes, c: _Ctx, carrier: str = "ofd"):
             tables = sorted((it for it in pages_read[-1].items if isinstance(it[1], _Table)), key=lambda it: it[0])
             prev = tables[-1][1] if tables else None
     lines = _stitch(pages_read)
+    c.warnings += errors
     if n_pages > read:
         c.warnings.append(f"OFD has {n_pages} pages; only the first {read} were read")
     if not lines:
         if pkg.encrypted:
             raise DocumentError("encrypted OFD: no readable text (not readable without the key)")
+        if errors:
+            raise DocumentError(errors[0] + (f" (and {len(errors) - 1} more pages)" if len(errors) > 1 else ""))
         if signed:
             raise DocumentError("signed OFD with no text layer: only its seals/signatures, nothing to parse")
         raise DocumentError(f"OFD has no text on its {read} page(s) (scanned, and OCR found nothing or is off)")

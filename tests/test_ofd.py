@@ -117,6 +117,25 @@ def test_bad_packages_are_warnings_naming_ofd(make, reason):
     assert w.startswith("OFD attachment http://a.gov.cn/f/r.ofd: ") and reason in w, w
 
 
+def test_one_bad_page_leaves_the_others_read():
+    t = reportgen.make_report(307, "2021")
+    src = zipfile.ZipFile(io.BytesIO(ofdgen.render_ofd(t)))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name in src.namelist():
+            z.writestr(name, b"\x00garbage" if name.endswith("Page_2/Content.xml") else src.read(name))
+    rec = record(buf.getvalue())
+    assert rec["title"] == t.title and rec["tables"]["active_disclosure"] == t.tables["active_disclosure"]
+    assert "OFD attachment http://a.gov.cn/f/r.ofd: page 3: corrupt OFD: part Doc_0/Pages/Page_2/Content.xml " \
+           "is not XML" in rec["warnings"]
+
+
+def test_hostile_glyph_advances_are_bounded():
+    page = ofdgen._page_xml(['<ofd:TextObject ID="1" Boundary="20 20 100 10" Size="4"><ofd:TextCode X="0" Y="4" '
+                             'DeltaX="g 999999999999 4 g 1e400 2">第一页</ofd:TextCode></ofd:TextObject>'], 1, None)
+    assert D.extract(ofdgen.package([page])).lines == ["第一页"]
+
+
 def test_a_scan_saved_as_ofd_is_ocred_only_when_ocr_is_on():
     t = reportgen.make_report(305, "2021")
     png = docgen.render_image(t)
