@@ -34,9 +34,9 @@ import pickle
 import socket
 import time
 import uuid
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import redis
 from scrapy import signals
 from scrapy.core.downloader import Downloader, Slot
 from scrapy.core.scheduler import BaseScheduler
@@ -45,8 +45,12 @@ from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.request import fingerprint, request_from_dict
 from twisted.internet import task
 
+from .extras import redis_py
 from .meta import INFLIGHT
 from .runs import run_state
+
+if TYPE_CHECKING:             # redis-py is the [distributed] extra: imported where a Redis URL is used
+    import redis
 
 logger = logging.getLogger(__name__)
 
@@ -54,8 +58,8 @@ RUN_KEY = "gikcrawl:run"
 
 
 def redis_from_url(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, decode_responses=False, socket_timeout=30, socket_connect_timeout=10,
-                                retry_on_timeout=True)
+    return redis_py().Redis.from_url(url, decode_responses=False, socket_timeout=30, socket_connect_timeout=10,
+                                     retry_on_timeout=True)
 
 
 def shared_run_id(url: str, proposed: str, new_run: bool = False) -> str:
