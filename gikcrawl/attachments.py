@@ -10,6 +10,7 @@ the record says so in its warnings. Pure functions: the live crawl and replay ca
 from __future__ import annotations
 
 import copy
+import re
 
 from . import carriers
 from .carriers import filename_of, of_response as response_carrier  # noqa: F401 - their old home
@@ -123,6 +124,21 @@ def _carrier_entry(record: dict, carrier: str) -> dict:
     return entry
 
 
+# What a page's parse says about its own tables, and no longer holds once a carrier gave the figures.
+_PAGE_TABLE_WARNING = re.compile(r"^(?:report (?:published as images only|page without report text) \(|not recognised as a "
+                                 r"|(?:active_disclosure|applications|review_litigation): table not found$)")
+
+
+def _page_warnings(warnings: list[str], carrier: str, url: str | None) -> list[str]:
+    """The page's warnings when another carrier gave the figures: those saying the page itself had no
+    tables are said once, with where the figures come from instead."""
+    kept = [w for w in warnings if not _PAGE_TABLE_WARNING.match(w)]
+    if len(kept) < len(warnings):
+        kept.append(f"the page's own text holds no statistics tables; the record's figures come from "
+                    f"{carrier.upper()} {url}")
+    return kept
+
+
 def merge(page: dict | None, attachments: list[dict]) -> dict:
     """One record for a report from its page (None for a report published only as a file) and its
     attachments' records (in URL order)."""
@@ -143,6 +159,8 @@ def merge(page: dict | None, attachments: list[dict]) -> dict:
             if best.get("ocr_confidence") is not None:
                 result["ocr_confidence"] = best["ocr_confidence"]
         result["figures_from"] = {"carrier": best_carrier, "url": best["source"].get("url")}
+        if page is not None and best is not page:
+            result["warnings"] = _page_warnings(page["warnings"], best_carrier, best["source"].get("url"))
         ours = _cells(best["tables"])
         for _, _, carrier, other in with_tables:
             if other is best:
