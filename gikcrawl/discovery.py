@@ -1,19 +1,24 @@
 """Generic rules that find 公开年报 columns, list pages, report links and attachments (domain.md §3).
 
 Pure functions over a parsel Selector and the page URL, so they are tested offline. A site entry's
-selectors, when given, are used in addition to the generic rules.
+selectors, when given, are used in addition to the generic rules. What only one CMS family does (TRS's
+createPageHTML pager, Hanweb's POST dataproxy lists) is the family's module in gikcrawl/cms/, asked
+through the registry.
 """
 from __future__ import annotations
 
 import base64
 import binascii
 import re
-from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote, urljoin, urlsplit
 
 from parsel import Selector
 
-from . import carriers
+from . import carriers, cms
+from .cms.hanweb import DataProxy, records as dataproxy_records       # noqa: F401  (old import paths)
+from .cms.trs import create_page_urls                                 # noqa: F401
+from .links import Link
+from .links import anchors as _anchors
 from .sites import SiteConfig, is_xpath
 
 COLUMN_TEXT = re.compile(r"^(?:政府)?(?:信息)?公开年报$|^政府信息公开(?:工作)?年度报告$|^(?:部门|乡镇|街道)?(?:政府)?"
@@ -30,19 +35,6 @@ PAGER_HREF = re.compile(r"(?:index|default|list)[_\-]\d+\.s?html?$|[?&](?:page|p
 _ATTACHMENT = re.compile(r"\.(?:%s)(?:$|[?#])" % "|".join(map(re.escape, carriers.followed_extensions())),
                          re.IGNORECASE)
 _INDEX_PAGE = re.compile(r"(?:/|/index(?:_\d+)?\.s?html?|/default\.s?html?|/list\.s?html?)$", re.IGNORECASE)
-_CREATE_PAGE = re.compile(r"createPageHTML\s*\(([^)]*)\)")
-_JS_VAR = r"(?:var\s+|let\s+|const\s+)?{name}\s*=\s*(\d+)"
-_DATAPROXY = re.compile(r"""["']?(/[^"'\s]*dataproxy\.jsp)["']?""")
-_DATAPROXY_PARAM = re.compile(r"""["']?(columnid|unitid|webid|path|webname|permissiontype|col|appid|"""
-                              r"""sourceContentType|perpage|proxyurl)["']?\s*[:=]\s*["']?([^"',}\s<]*)""")
-
-
-@dataclass(frozen=True)
-class Link:
-    url: str
-    text: str
-    via: str | None = None       # the viewer page the document was linked through (sent as its Referer)
-
 
 # --- document viewers (pdf.js web/viewer.html?file=…, gov CMS preview pages, kkFileView onlinePreview?url=…)
 # A viewer page is named like one; the document it shows is in a file/url/path/src parameter, relative to the
@@ -99,14 +91,6 @@ def resolve_viewer(link: Link) -> Link:
     return Link(target, link.text, via=link.url) if target and target != link.url else link
 
 
-def _anchors(sel: Selector, base: str):
-    for a in sel.xpath("//a[@href]"):
-        href = (a.attrib.get("href") or "").strip()
-        if not href or href.startswith(("javascript:", "mailto:", "#", "tel:")):
-            continue
-        text = " ".join(" ".join(a.xpath(".//text()").getall()).split())
-        title = (a.attrib.get("title") or "").strip()
-        yield Link(urljoin(base, href).split("#")[0], title if len(title) > len(text) else text)
 
 
 def select_links(sel: Selector, base: str, selector: str) -> list[Link]:
@@ -154,39 +138,12 @@ def column_links(sel: Selector, base: str, site: SiteConfig | None = None) -> li
     return found
 
 
-def _js_int(arg: str, script: str) -> int | None:
-    arg = arg.strip().strip("'\"")
-    if arg.isdigit():
-        return int(arg)
-    if re.fullmatch(r"[A-Za-z_$][\w$]*", arg):
-        m = re.search(_JS_VAR.format(name=re.escape(arg)), script)
-        return int(m.group(1)) if m else None
-    return None
-
-
-def create_page_urls(html: str, base: str, max_pages: int | None = None) -> list[str]:
-    """List pages announced by TRS's inline createPageHTML(pageCount, current, "index", "html"); at most
-    max_pages + 1 of them, so a caller bounding a column sees that the bound was passed (never a silent cut)."""
-    urls = []
-    for m in _CREATE_PAGE.finditer(html):
-        args = [a.strip() for a in m.group(1).split(",")]
-        strings = [a.strip("'\"") for a in args if a[:1] in "'\""]
-        numbers = [n for n in (_js_int(a, html) for a in args if a[:1] not in "'\"") if n is not None]
-        if not numbers or len(strings) < 2:
-            continue
-        count, (prefix, ext) = numbers[0], strings[-2:]
-        for n in range(count if max_pages is None else min(count, max_pages + 1)):
-            name = f"{prefix}.{ext}" if n == 0 else f"{prefix}_{n}.{ext}"
-            urls.append(urljoin(base, name))
-    return urls
-
-
 def pager_links(sel: Selector, base: str, site: SiteConfig | None = None, max_pages: int | None = None) -> list[str]:
     urls = [link.url for link in select_links(sel, base, site.next_page)] if site and site.next_page else []
     for link in _anchors(sel, base):
         if PAGER_TEXT.match(link.text) or PAGER_HREF.search(link.url):
             urls.append(link.url)
-    urls += create_page_urls(sel.get() or "", base, max_pages)
+    urls += cms.pager_urls(sel.get() or "", base, max_pages)
     return urls
 
 
@@ -213,39 +170,6 @@ def attachment_links(sel: Selector, base: str, site: SiteConfig | None = None) -
     return [resolve_viewer(link) for link in out]
 
 
-@dataclass(frozen=True)
-class DataProxy:
-    url: str
-    params: dict
-    perpage: int
-
-
-def dataproxy(html: str, base: str) -> DataProxy | None:
-    """Hanweb JCMS lists served by POST /module/web/jpage/dataproxy.jsp (the page holds only the config).
-
-    The form parameters come from the query string of the <nextgroup> link or of a `params: '…'` string,
-    else from object-literal pairs (columnid: 1234, unitid: …).
-    """
-    m = _DATAPROXY.search(html)
-    if not m:
-        return None
-    params: dict[str, str] = {}
-    for query in re.findall(r"dataproxy\.jsp\?([^\"'<>\s]+)", html) + re.findall(
-            r"""params["']?\s*:\s*["']([^"']+=[^"']*)["']""", html):
-        params.update(parse_qsl(query.replace("&amp;", "&"), keep_blank_values=True))
-    if not params:
-        params = dict(_DATAPROXY_PARAM.findall(html))
-    for name in ("perpage", "perPage", "proxyurl", "startrecord", "endrecord", "page"):
-        params.pop(name, None)
-    per = re.search(r"""perpage["']?\s*[:=]\s*["']?(\d+)""", html, re.IGNORECASE)
-    return DataProxy(urljoin(base, m.group(1).split("?")[0]), params, int(per.group(1)) if per else 15)
-
-
-def dataproxy_records(xml: str, base: str) -> tuple[list[Link], int | None]:
-    """Links in a dataproxy answer and the total record count it announces."""
-    records = re.findall(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", xml, re.DOTALL)
-    links = []
-    for record in records:
-        links += list(_anchors(Selector(text=record), base))
-    total = re.search(r"<totalrecord>\s*(\d+)\s*</totalrecord>", xml)
-    return links, int(total.group(1)) if total else None
+def dataproxy(html: str, base: str) -> cms.ListEndpoint | None:
+    """The POST list endpoint a list page only configures (Hanweb JCMS's dataproxy.jsp: gikcrawl/cms/)."""
+    return cms.list_endpoint(html, base)

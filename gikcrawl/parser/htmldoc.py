@@ -13,9 +13,11 @@ from functools import lru_cache
 from lxml import etree
 from lxml.cssselect import CSSSelector
 
-# Content containers of the CMSs in domain.md §3, most specific first.
-CONTAINERS = (".TRS_Editor", ".Custom_UnionStyle", "#zoomcon", "#zoom", "#ivs_content", ".article-content",
-              ".xxgk_content", ".zw-content", ".pages_content", "#UCAP-CONTENT", ".view", "article")
+from .. import cms
+
+# Content containers, most specific first: the CMS families' own (gikcrawl/cms/), then generic ones.
+CONTAINERS = cms.containers() + ("#ivs_content", ".article-content", ".xxgk_content", ".zw-content",
+                                 ".pages_content", ".view", "article")
 _DROP = ("script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "select", "button",
          "input", "textarea")
 _BLOCK = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "dl", "dt", "dd", "tr", "section",

@@ -9,12 +9,14 @@ import re
 from collections import Counter
 from datetime import date
 
+from .. import cms
 from .chrome import clean_inline
 from .normalize import squash
 
 _TITLE_SPLIT = re.compile(r"\s*[_|｜]\s*|\s+[-—]+\s+")
 _NAV = re.compile(r"上一篇|下一篇|上一条|下一条|当前位置|首页\s*>")
-_NAME_FIELD = re.compile(r"^\|?\s*(?:名\s*称|标\s*题)[\s:：|]*(.+?)[\s|]*$")
+_NAME_FIELD = re.compile(r"^\|?\s*(?:%s)[\s:：|]*(.+?)[\s|]*$" % "|".join(
+    r"\s*".join(map(re.escape, label)) for label in ("标题",) + cms.title_labels()))
 _YEAR_IN_TITLE = re.compile(r"((?:19|20)\d{2})\s*年")
 _CN_YEAR = re.compile(r"([〇○零一二三四五六七八九]{4})\s*年")
 _CN_DIGITS = str.maketrans("〇○零一二三四五六七八九", "00012345678" + "9")
@@ -22,7 +24,8 @@ _PERIOD = re.compile(r"((?:19|20)\d{2})年\s*1\s*月\s*1\s*日\s*(?:起)?\s*(?:�
                      r"(?:((?:19|20)\d{2})年\s*)?12\s*月\s*31\s*日")
 _ANY_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 _DATE = r"((?:19|20)\d{2})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})"
-_PUBLISHED = re.compile(r"(?:发布日期|公开日期|发布时间|发文日期|公布日期|生成日期|信息时间|发稿时间|上传时间)[\s|:：]*" + _DATE)
+_PUBLISHED = re.compile(r"(?:%s)[\s|:：]*" % "|".join(map(re.escape, (
+    "发布日期", "发布时间", "发文日期", "公布日期", "生成日期", "信息时间", "发稿时间", "上传时间") + cms.date_labels())) + _DATE)
 _PUBLISHED_WEAK = re.compile(r"(?:时间|日期)\s*[:：]\s*\|?\s*" + _DATE)
 _ISO_DATE = re.compile(_DATE)
 _INDEX_NO = re.compile(r"索\s*引\s*号[\s|:：]*([A-Za-z0-9][A-Za-z0-9\-_/.]*[A-Za-z0-9])")

@@ -10,7 +10,6 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlencode
 
 import scrapy
 from parsel import Selector
@@ -80,8 +79,8 @@ class CheckSpider(scrapy.Spider):
             meta.update(render_meta(site.key))
         cls, extra = scrapy.Request, {}
         if kind == "dataproxy":
-            proxy = meta["proxy"]
-            url = f"{proxy.url}?{urlencode({'startrecord': 1, 'endrecord': proxy.perpage, 'perpage': proxy.perpage})}"
+            proxy = meta["endpoint"]
+            url, _ = proxy.page_url(1)
             cls, extra = scrapy.FormRequest, {"formdata": proxy.params}
         return cls(url, callback=self.parse_page, errback=self.on_error, meta=meta, dont_filter=True, **extra)
 
@@ -127,7 +126,7 @@ class CheckSpider(scrapy.Spider):
             check.problems.append(f"{what} {response.url}: undecodable ({e})")
             return
         if kind == "dataproxy":
-            links, _ = discovery.dataproxy_records(text, response.url)
+            links, _ = meta["endpoint"].records(text, response.url)
             reports = [x for x in links if discovery.is_report_title(x.text) or site.title_ok(x.text)]
             yield from self.sample_reports(site, check, reports)
             return
@@ -143,7 +142,7 @@ class CheckSpider(scrapy.Spider):
                 if req is not None:
                     yield req
             if proxy is not None:
-                req = self.req(site, proxy.url, "dataproxy", start=meta["start"], proxy=proxy)
+                req = self.req(site, proxy.url, "dataproxy", start=meta["start"], endpoint=proxy)
                 if req is not None:
                     yield req
             if kind == "start" and not subs and proxy is None:

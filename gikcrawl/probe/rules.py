@@ -1,5 +1,6 @@
 """What a probe looks for on a page: links toward the 政府信息公开 portal, 公开年报 column candidates, the CMS
-family, the pager style, lists built by script, the government's name. Pure functions over page text.
+family (the markers of gikcrawl/cms/), the pager style, lists built by script, the government's name. Pure
+functions over page text.
 
 The column and report rules are discovery.py's (the crawl's own), so an entry the probe writes is one the
 crawl will follow; the portal words are the navigation above the column (domain.md §3).
@@ -13,7 +14,7 @@ from urllib.parse import urlsplit
 
 from parsel import Selector
 
-from .. import discovery
+from .. import cms, discovery
 
 # Link texts on the way from a homepage to the 公开年报 column, with the score of following them. Department
 # and township portals come after the government's own (their columns are sub-columns of the crawl).
@@ -33,21 +34,6 @@ _TOP_COLUMN = re.compile(r"^(?:政府)?(?:信息)?公开年报$|^政府信息公
 _SCRIPT_LIST = re.compile(r"document\.write|\$\.(?:ajax|get|getJSON|post)\s*\(|fetch\s*\(|XMLHttpRequest|"
                           r"innerHTML\s*[+]?=|\.json[\"'?]|appendChild|\.append\s*\(", re.IGNORECASE)
 _SCRIPT = re.compile(r"<script\b[^>]*>(.*?)</script>", re.IGNORECASE | re.DOTALL)
-
-_CMS_MARKERS = {
-    "trs": (("createPageHTML", re.compile(r"createPageHTML\s*\(")),
-            ("TRS_Editor / Custom_UnionStyle", re.compile(r"class=[\"'][^\"']*(?:TRS_Editor|Custom_UnionStyle)")),
-            ("tYYYYMMDD_N.html details", re.compile(r"/t20\d{6}_\d+\.s?html?")),
-            ("TRS meta", re.compile(r"<meta[^>]+(?:TRS|trs\.com\.cn)", re.IGNORECASE))),
-    "hanweb": (("/col/colN/ columns", re.compile(r"/col/col\d+/")),
-               ("/art/Y/M/D/art_ details", re.compile(r"/art/\d{4}/\d{1,2}/\d{1,2}/art_\d+_\d+\.html")),
-               ("jpage dataproxy", re.compile(r"dataproxy\.jsp|jquery\.jpage|jpage\(")),
-               ("hanweb", re.compile(r"hanweb", re.IGNORECASE))),
-    "jiyue": (("YYYYMM/<32hex>.shtml details", re.compile(r"/20\d{4}/[0-9a-f]{32}\.shtml")),
-              ("#zoomcon", re.compile(r"id=[\"']zoomcon[\"']")),
-              ("gkmlpt", re.compile(r"/gkmlpt/")),
-              ("/art/Y/M/D/N.shtml details", re.compile(r"/art/\d{4}/\d{1,2}/\d{1,2}/\d+\.shtml"))),
-}
 
 
 def nav_links(sel: Selector, base: str) -> list[discovery.Link]:
@@ -95,31 +81,20 @@ def is_column_candidate(text: str, url: str) -> bool:
 
 
 def cms_markers(url: str, html: str) -> dict[str, list[str]]:
-    """family -> markers seen on one page (its URL and its HTML)."""
-    out: dict[str, list[str]] = {}
-    for family, markers in _CMS_MARKERS.items():
-        seen = [name for name, pattern in markers if pattern.search(url) or pattern.search(html)]
-        if seen:
-            out[family] = seen
-    return out
+    """family -> markers seen on one page (its URL and its HTML): the families' own (gikcrawl/cms/)."""
+    return cms.markers(url, html)
 
 
 def cms_family(markers: dict[str, set[str]]) -> str:
     """The family with most distinct markers over the pages probed; 'generic' when none."""
-    if not markers:
-        return "generic"
-    ranked = sorted(markers.items(), key=lambda kv: (-len(kv[1]), kv[0]))
-    if len(ranked) > 1 and len(ranked[0][1]) == len(ranked[1][1]):
-        return "generic"          # a tie: say nothing rather than guess
-    return ranked[0][0]
+    return cms.family_of(markers)
 
 
 def pager_style(sel: Selector, html: str, url: str) -> str | None:
     """How a list page links its next pages: createPageHTML, dataproxy, next-link, index_N, query; None."""
-    if discovery.create_page_urls(html, url):
-        return "createPageHTML"
-    if discovery.dataproxy(html, url):
-        return "dataproxy"
+    style = cms.pager_style(html, url)
+    if style:
+        return style
     links = discovery.select_links(sel, url, "//a[@href]")
     if any(discovery.PAGER_TEXT.match(link.text) for link in links):
         return "next-link"

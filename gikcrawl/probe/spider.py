@@ -14,7 +14,6 @@ import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
-from urllib.parse import urlencode
 
 import scrapy
 from parsel import Selector
@@ -152,9 +151,8 @@ class ProbeSpider(scrapy.Spider):
             probe.inflight += 1
             meta = {"probe": probe.home, "kind": kind, "probe_depth": depth, "via": via, "trail": trail, **extra}
             if kind == "dataproxy":
-                proxy = extra["proxy"]
-                q = urlencode({"startrecord": 1, "endrecord": proxy.perpage, "perpage": proxy.perpage})
-                yield scrapy.FormRequest(f"{proxy.url}?{q}", formdata=proxy.params, callback=self.parse_page,
+                proxy = extra["endpoint"]
+                yield scrapy.FormRequest(proxy.page_url(1)[0], formdata=proxy.params, callback=self.parse_page,
                                          errback=self.on_error, meta=meta, dont_filter=True)
                 continue
             if kind == "render":
@@ -325,7 +323,7 @@ class ProbeSpider(scrapy.Spider):
             probe.columns[link.url] = sub
             self.push(probe, link.url, "subcolumn", visit.depth + 1, link.text, sub.trail, column_url=link.url)
         if proxy is not None and not reports:
-            self.push(probe, proxy.url, "dataproxy", visit.depth + 1, "(dataproxy.jsp)", col.trail, proxy=proxy,
+            self.push(probe, proxy.url, "dataproxy", visit.depth + 1, "(dataproxy.jsp)", col.trail, endpoint=proxy,
                       column_url=url)
         if not reports and not subs and proxy is None and visit.kind != "render" and rules.script_built(text):
             col.render = "suspected"
@@ -337,7 +335,7 @@ class ProbeSpider(scrapy.Spider):
 
     def read_dataproxy(self, probe, response, text, visit) -> None:
         col = probe.columns.get(response.meta.get("column_url"))
-        links, total = discovery.dataproxy_records(text, response.url)
+        links, total = response.meta["endpoint"].records(text, response.url)
         reports = [x for x in links if discovery.is_report_title(x.text)]
         visit.note += f"dataproxy: {len(links)} records of {total}, {len(reports)} reports"
         if col is None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from urllib.parse import urlencode
 
 import scrapy
 from parsel import Selector
@@ -366,8 +365,7 @@ class CountySpider(scrapy.Spider):
             yield req
 
     def dataproxy_request(self, proxy, site, referer, start):
-        end = start + proxy.perpage * 3 - 1
-        url = f"{proxy.url}?{urlencode({'startrecord': start, 'endrecord': end, 'perpage': proxy.perpage})}"
+        url, end = proxy.page_url(start, pages=3)
         req = self.request(url, site, "list", referer=referer, cls=scrapy.FormRequest, formdata=proxy.params,
                            callback=self.parse_dataproxy, in_column=True)
         if req is not None:
@@ -380,8 +378,8 @@ class CountySpider(scrapy.Spider):
         if response.status >= 400:
             self.crawler.stats.inc_value(f"gikcrawl/failures/http_{response.status}")
             return
-        links, total = discovery.dataproxy_records(decode_body(response.body, response.headers.get(b"Content-Type")),
-                                                   response.url)
+        links, total = response.meta["dataproxy"].records(
+            decode_body(response.body, response.headers.get(b"Content-Type")), response.url)
         for link in links:
             if discovery.is_report_title(link.text) or site.title_ok(link.text):
                 req = self.request(link.url, site, "report", referer=response.url, text=link.text)
