@@ -16,7 +16,6 @@ Records are built by gikcrawl/archive/records.py and read back by gikcrawl/archi
 from __future__ import annotations
 
 import logging
-import weakref
 from pathlib import Path
 
 from scrapy import signals
@@ -220,19 +219,20 @@ class WarcStorage:
         })
 
 
-_STORAGES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_ATTR = "_gikcrawl_archive_storage"
 
 
 def archive_storage(crawler):
     """The crawler's archive storage (ARCHIVE_STORAGE), built and opened the first time a component asks.
     Opened then rather than on spider_opened: an archive that cannot be opened (an unwritable directory, a
     damaged index) then stops the crawl before it starts, where a signal handler's error is only logged."""
-    storage = _STORAGES.get(crawler)
+    storage = getattr(crawler, _ATTR, None)
     if storage is None:
         storage = build_from_crawler(load_object(crawler.settings["ARCHIVE_STORAGE"]), crawler)
         storage.open_spider(crawler.spider)
         crawler.signals.connect(storage.close_spider, signal=signals.spider_closed)
-        _STORAGES[crawler] = storage
+        # held by the crawler (a weak mapping crawler → storage would never let go: the storage holds it)
+        setattr(crawler, _ATTR, storage)
     return storage
 
 
