@@ -23,7 +23,8 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from .archive.cdxj import index_path, own_entry
-from .archive.reader import headers_at, iter_records, read_member, record_at, record_of
+from .archive.convert import Stored, to_response
+from .archive.reader import headers_at, iter_records, read_member, record_of
 from .archive.verify import warc_files
 from .discovery import is_report_title
 from .encoding import UndecodableError
@@ -233,13 +234,19 @@ def _warc_of(c: Capture) -> dict:
             "payload_digest": source.payload_digest}
 
 
+def _response(c: Capture):
+    """The response a capture stands for, its body as the live callback saw it (Content-Encoding decoded)."""
+    source = c.original or c
+    return to_response(Stored.at(source.path, source.offset), url=c.uri, decode=True)
+
+
 def _document_record(c: Capture):
     source = c.original or c
     try:
-        rec, body = record_at(source.path, source.offset)
-        disposition = rec.http_headers.get_header("Content-Disposition") if rec.http_headers else None
-        return attachment_record(body, url=c.uri, site_key=c.site or source.site, content_type=source.content_type,
-                                 warc=_warc_of(c), link_text=c.link_text, disposition=disposition), None
+        response = _response(c)
+        return attachment_record(response.body, url=c.uri, site_key=c.site or source.site,
+                                 content_type=response.headers.get(b"Content-Type"), warc=_warc_of(c),
+                                 link_text=c.link_text, disposition=response.headers.get(b"Content-Disposition")), None
     except Exception as e:
         return None, f"{source.path}: offset {source.offset}: {c.uri}: cannot read ({type(e).__name__}: {e})"
 
@@ -253,9 +260,9 @@ def _listed_documents(sel, url: str, site) -> list[str]:
 def parse_list_capture(c: Capture) -> list[str]:
     source = c.original or c
     try:
-        _, body = record_at(source.path, source.offset)
+        response = _response(c)
         site = (_SITES or {}).get(c.site or source.site)
-        text = decode_body(body, source.content_type, site.encoding if site else None)
+        text = decode_body(response.body, response.headers.get(b"Content-Type"), site.encoding if site else None)
     except Exception:               # an unreadable list: its documents are judged without it
         return []
     return _listed_documents(Selector(text=text), c.uri, site)
@@ -266,16 +273,17 @@ def parse_capture(c: Capture):
     those of a page that is not a report) for one page — built as the live spider builds it."""
     source = c.original or c
     try:
-        _, body = record_at(source.path, source.offset)
+        response = _response(c)
     except Exception as e:
         return None, f"{source.path}: offset {source.offset}: cannot read ({type(e).__name__}: {e})", None
     site_key = c.site or source.site
     site = (_SITES or {}).get(site_key)
+    content_type = response.headers.get(b"Content-Type")
     try:
-        text = decode_body(body, source.content_type, site.encoding if site else None)
+        text = decode_body(response.body, content_type, site.encoding if site else None)
     except UndecodableError as e:
         return None, f"{source.path}: offset {source.offset}: {c.uri}: {e}", None
-    record = report_item(text, url=c.uri, site_key=site_key, site=site, content_type=source.content_type,
+    record = report_item(text, url=c.uri, site_key=site_key, site=site, content_type=content_type,
                          warc=_warc_of(c))
     sel = Selector(text=text)
     links = attachment_links(sel, c.uri, site)

@@ -19,6 +19,7 @@ WARC_MAX_SIZE = 1024 * 1024 * 1024  # bytes; a new file is started past this siz
 WARC_GZIP_LEVEL = 6
 WARC_WORKER_ID = None               # put in file names when several workers share an archive directory
 REPLAY_FROM = None                  # a WARC file or directory: serve every request from it (no network)
+ARCHIVE_STORAGE = "gikcrawl.archive.storage.WarcStorage"   # what the archive holds for a request, and writes
 
 # Attachments and large pages (gikcrawl/workers.py): extracted and parsed in worker processes, off the
 # reactor thread, each with a time and a memory limit; past either the record says so and the crawl goes on

@@ -24,7 +24,7 @@ import wacz.main as wacz_main
 from wacz.waczindexer import WACZIndexer
 
 from .archive.cdxj import index_path
-from .archive.reader import record_at
+from .archive.convert import Stored, to_response
 from .extract import decode_body
 from .serve import ServeError, ensure_indexes
 
@@ -105,9 +105,8 @@ def _page_id(url: str) -> str:
 def _title(warc: Path, offset: int) -> str | None:
     """The <title> of the archived page (list pages have no title in the catalog)."""
     try:
-        rec, body = record_at(warc, offset)
-        ctype = rec.http_headers.get_header("Content-Type") if rec.http_headers else None
-        m = _TITLE.search(decode_body(body[:65536], ctype))
+        response = to_response(Stored.at(warc, offset), decode=True)
+        m = _TITLE.search(decode_body(response.body[:65536], response.headers.get(b"Content-Type")))
     except Exception:          # an unreadable capture still is a page; its URL stands for the title
         return None
     return " ".join(html.unescape(m.group(1)).split()) or None if m else None

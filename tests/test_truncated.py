@@ -142,7 +142,7 @@ def test_complete_response_is_not_marked(fault_crawl):
 
 
 def test_truncated_captures_are_marked_in_the_index_and_never_replayed(fault_crawl):
-    from gikcrawl.archive.replay_mw import load_index
+    from gikcrawl.archive.lookup import load_index
     server, _, archive, _ = fault_crawl
     lines = [json.loads(line.split(" ", 2)[2]) for c in archive.glob("*.cdxj") for line in c.read_text().splitlines()]
     marked = sorted((e["url"][len(server.base):], e["truncated"]) for e in lines if e.get("truncated"))

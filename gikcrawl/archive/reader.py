@@ -110,15 +110,27 @@ def iter_records(path: str | Path, problems: list[str]):
         problems.append(f"{path}: not readable as WARC past this point ({type(e).__name__}: {e})")
 
 
-def record_at(path: str | Path, offset: int):
-    """(record, body) of the record at offset; body with its Content-Encoding decoded, as a spider sees it."""
+def record_bytes(path: str | Path, offset: int) -> bytes:
+    """The stored bytes of the one record at offset: a .warc.gz member decompressed, or a plain .warc
+    record read to the end of its block (gikcrawl/archive/convert.py makes a Response of them)."""
     if str(path).endswith(".gz"):
-        rec = record_of(read_member(path, offset))
-        return rec, rec.content_stream().read()
+        return read_member(path, offset)
     with open(path, "rb") as f:
         f.seek(offset)
-        rec = next(iter(ArchiveIterator(f)))
-        return rec, rec.content_stream().read()
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = f.read(4096)
+            if not chunk:
+                raise EOFError(f"{path}: incomplete record at offset {offset}")
+            head += chunk
+        end = head.index(b"\r\n\r\n") + 4
+        _, fields = _header_block(head[:end - 4])
+        length = next((int(v) for k, v in fields.items() if k.lower() == "content-length"), 0)
+        f.seek(offset)
+        data = f.read(end + length)
+        if len(data) < end + length:
+            raise EOFError(f"{path}: incomplete record at offset {offset}")
+        return data
 
 
 def _header_block(block: bytes) -> tuple[str, dict]:

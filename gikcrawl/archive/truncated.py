@@ -16,7 +16,6 @@ Two ways a body is cut short, and how each reaches the WARC middleware:
 """
 from __future__ import annotations
 
-import io
 import weakref
 
 from scrapy import signals
@@ -69,25 +68,6 @@ class ReceivedSoFar:
         """(headers, body received, (status, protocol) or None when the handler did not say), or None."""
         got = self.inflight.pop(request, None)
         return None if got is None else (got[0], b"".join(got[1]), got[3])
-
-
-def headerless_records(builder, url: str, date: str, ext: dict, headers, body: bytes, cause: str,
-                       error: str) -> list:
-    """A resource record of the partial body and a metadata record with the HTTP headers received."""
-    ctype = (headers.get(b"Content-Type") or b"application/octet-stream").decode("latin-1")
-    lines = "".join(f"{k.decode('latin-1')}: {v.decode('latin-1')}\r\n" for k, vs in headers.items() for v in vs)
-    res = builder.create_warc_record(url, "resource", payload=io.BytesIO(body), length=len(body),
-                                     warc_content_type=ctype,
-                                     warc_headers_dict=dict({"WARC-Date": date, "WARC-Truncated": cause,
-                                                             "WARC-Gikcrawl-Note": f"download failed after the "
-                                                             f"headers ({error}); the HTTP status is not known"},
-                                                            **ext))
-    meta_body = lines.encode("latin-1")
-    meta = builder.create_warc_record(url, "metadata", payload=io.BytesIO(meta_body), length=len(meta_body),
-                                      warc_content_type="text/plain; charset=iso-8859-1",
-                                      warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To":
-                                                         res.rec_headers.get_header("WARC-Record-ID")})
-    return [res, meta]
 
 
 class ChunkedBodyCut(ResponseDataLossError):

@@ -15,8 +15,7 @@ from pathlib import Path
 from warcio.warcwriter import WARCWriter
 
 from .cdxj import write_index
-
-WARC_VERSION = "WARC/1.1"
+from .records import WARC_VERSION, warcinfo_record
 
 
 def warc_date(dt: datetime | None = None) -> str:
@@ -47,8 +46,7 @@ class WarcFile:
         self.compresslevel = compresslevel
         self.fh = open(path, "ab")
         self.size = self.fh.tell()
-        self.builder = WARCWriter(None, gzip=False, warc_version=WARC_VERSION)
-        self.write(self.builder.create_warcinfo_record(path.name, info))
+        self.write(warcinfo_record(path.name, info))
 
     def write(self, record) -> int:
         """Write one record as its own gzip member; returns its offset."""

@@ -19,7 +19,7 @@ from twisted.python.failure import Failure
 
 from .. import bounds, discovery, distributed
 from .. import signals as gk_signals
-from ..archive.reader import record_at
+from ..archive.storage import archive_storage
 from ..attachments import attachment_record, unreadable_record
 from ..browser import browser_path, missing_browser_message, render_meta
 from ..encoding import UndecodableError
@@ -186,19 +186,18 @@ class CountySpider(scrapy.Spider):
     async def archived_document(self, url: str, site, text: str) -> Carrier | None:
         """A known attachment a `--refresh new` run does not fetch again: read from its earlier capture, so
         the report's record is the one replay gives (NOTES.md: the second live/replay disagreement)."""
-        prev = self.run.previous.get(url)
-        if prev is None or not prev.warc_file or prev.warc_offset is None:
-            return None
+        storage = archive_storage(self.crawler)
+        prev = storage.previous(url)
         try:
-            rec, body = record_at(self.run.archive_dir / prev.warc_file, prev.warc_offset)
+            response = storage.retrieve_previous(url, decode=True)
         except Exception as e:          # a damaged earlier capture: the report says so
             return Carrier(url, None, f"earlier capture unreadable ({type(e).__name__})")
-        headers = rec.http_headers
-        ctype = headers.get_header("Content-Type") if headers else None
-        disposition = headers.get_header("Content-Disposition") if headers else None
+        if response is None:
+            return None
         warc = {"file": prev.warc_file, "offset": prev.warc_offset, "record_id": prev.record_id, "date": prev.date,
                 "payload_digest": prev.digest}
-        return Carrier(url, await self.document_record(body, url, site, ctype, disposition, warc, text))
+        return Carrier(url, await self.document_record(response.body, url, site, response.headers.get(b"Content-Type"),
+                                                       response.headers.get(b"Content-Disposition"), warc, text))
 
     async def read_document(self, response, site, text: str = "") -> dict:
         return await self.document_record(response.body, response.url, site,
