@@ -50,7 +50,7 @@ OCR_CELL_PX = 30               # table cells are scaled so that digits are ~30 p
 OCR_CONFIG = "--psm 6"
 OCR_DIGITS = "-c tessedit_char_whitelist=0123456789.+-%"
 OCR_DPI = 200
-ADAPT_C = 30                   # ink: this much darker than the local mean ...
+ADAPT_C = 22                   # ink: this much darker than the local mean ...
 INK_ABS = 110                  # ... or darker than this
 APT_OCR = "apt-get install tesseract-ocr tesseract-ocr-chi-sim"
 APT_OFFICE = "apt-get install libreoffice-writer-nogui"
@@ -239,7 +239,9 @@ def _pdf(data: bytes, c: _Ctx, carrier: str):
                 c.warnings.append(f"page {i + 1}: text layer unreadable ({cids} glyphs without Unicode)")
             if (len(page.chars) < 5 and page.images) or cids > len(page.chars) / 3:
                 if c.ocr:
-                    pages.append(_PageItems(_ocr_items(_page_image(page, c), c), page.width))
+                    img, dpi = _page_image(page)
+                    items, width = _ocr_items(img, c, dpi)
+                    pages.append(_PageItems(items, width))
                     ocred += 1
                 else:
                     c.warnings.append(f"page {i + 1}: no readable text layer (scanned?) and OCR is off")
@@ -663,6 +665,25 @@ def _runs(bw: bytes, w: int, h: int, minlen: int, gap: int = 3) -> list[tuple[in
     return [((s[0] + s[1]) // 2, s[2], s[3], s[1] - s[0] + 1) for s in segs if s[1] - s[0] < 12]
 
 
+def _lone(segs: list, bw, vertical: bool, off: int = 2, most: float = 0.2) -> list:
+    """Runs that stand alone: a ruling has ink beside it (`off` px past its edge) only where another
+    ruling crosses it or text touches it; a run of glyph strokes bridged into a line has the glyphs' other
+    strokes beside it along much of its length."""
+    import numpy as np
+    ink = np.asarray(bw).T if vertical else np.asarray(bw)
+    n = ink.shape[0]
+    out = []
+    for p, a, b, th in segs:
+        above, below = p - th // 2 - off, p + (th + 1) // 2 + off
+        if above < 0 or below >= n:
+            out.append((p, a, b, th))
+            continue
+        beside = (ink[above, a:b] > 0) | (ink[below, a:b] > 0)
+        if beside.mean() <= most:
+            out.append((p, a, b, th))
+    return out
+
+
 def _cluster(values, tol) -> list[float]:
     out: list[list[float]] = []
     for v in sorted(values):
@@ -689,19 +710,21 @@ def _find(parent: dict, k):
     return k
 
 
-def _tables(gray, tol: int = 6):
+def _tables(gray, tol: int = 6, span: int = 1):
     """Ruled tables: [(xs, ys, {(i, j): origin cell of its span})], the rulings, how many are horizontal."""
     from PIL import Image, ImageChops
     w, h = gray.size
-    bw = _dark(gray, 1)
+    from . import scanimage
+    bw_h, bw_v = (_dark(scanimage.along(gray, span, vertical), 1) for vertical in (False, True))
     # each ruling's pixels are spread across the line it belongs to (1 px each way, across the line only:
     # along it would bridge the gaps between characters), which closes the gaps noise and a residual
     # slant cut into thin rulings
-    across_h = ImageChops.lighter(ImageChops.offset(bw, 0, 1), ImageChops.offset(bw, 0, -1))
-    across_v = ImageChops.lighter(ImageChops.offset(bw, 1, 0), ImageChops.offset(bw, -1, 0))
+    across_h = ImageChops.lighter(ImageChops.offset(bw_h, 0, 1), ImageChops.offset(bw_h, 0, -1))
+    across_v = ImageChops.lighter(ImageChops.offset(bw_v, 1, 0), ImageChops.offset(bw_v, -1, 0))
     hmin = max(40, w // 30)
-    hs = _runs(ImageChops.lighter(bw, across_h).tobytes(), w, h, hmin)
-    vs = _runs(ImageChops.lighter(bw, across_v).transpose(Image.Transpose.TRANSPOSE).tobytes(), h, w, max(30, h // 90))
+    hs = _lone(_runs(ImageChops.lighter(bw_h, across_h).tobytes(), w, h, hmin), bw_h, False)
+    vs = _lone(_runs(ImageChops.lighter(bw_v, across_v).transpose(Image.Transpose.TRANSPOSE).tobytes(), h, w,
+                     max(30, h // 90)), bw_v, True)
     # a cell border starts and ends on horizontal rulings; glyph strokes do not
     # (along the ruling, up to one minimum run: a noisy ruling's end piece may be too short to be a run)
     on_h = lambda x, y: any(abs(hy - y) <= tol and hx0 - hmin <= x <= hx1 + hmin for hy, hx0, hx1, _ in hs)  # noqa: E731
@@ -924,52 +947,67 @@ def _snap(text: str, c: _Ctx) -> str:
     return _LEXICON[near[0][1]]
 
 
-_SEQUENCES: list[tuple[str, ...]] = []
+_SEQUENCES: list[tuple[tuple[str, ...], bool]] = []       # header sequences, and whether they repeat
+
+
+def _neighbours(cand: str) -> list[tuple[str, str]]:
+    """The labels printed before and after `cand` in the template's header rows ("" at an end)."""
+    out = []
+    for seq, cyclic in _SEQUENCES:
+        for i, x in enumerate(seq):
+            if x == cand:
+                before = seq[i - 1] if i or cyclic else ""
+                after = seq[(i + 1) % len(seq)] if i + 1 < len(seq) or cyclic else ""
+                out.append((before, after))
+    return out
 
 
 def _snap_row(row: list, c: _Ctx) -> list:
-    """Short header labels (总计, 其他, 合计) misread by one character (总证, 阁计, 其化) are snapped by a scored
-    matcher: the labels of the same length one character away, scored by the row's position — the
-    template's label before it in a header sequence (尚未审结 → 总计) ending the cell to its left, or its
-    label after it starting the cell to its right. A unique best is taken (counted in a warning); a tie
-    leaves the text as read, and the parser then leaves what depends on it null with a warning."""
+    """Header labels misread (总证, 阁计, 其化, 结果纪止) are snapped by a scored matcher: the template's
+    header labels of about the same length within one character (short labels) or half their length,
+    scored by the row's position — the label before it in a header sequence (尚未审结 → 总计; the review
+    table repeats 结果维持…总计 three times) ending the cell to its left, or its label after it starting the
+    cell to its right. A misread of more than one character needs that support. A unique best is taken
+    (counted in a warning); a tie leaves the text as read, and the parser then leaves what depends on it
+    null with a warning."""
     if not _SEQUENCES:
         from .parser import templates as T
-        _SEQUENCES.extend([tuple(T.APPLICANT_COLUMN_LABELS), tuple(T.OUTCOME_COLUMN_LABELS), ("合计",)])
-    short = {x for seq in _SEQUENCES for x in seq if len(x) <= 3}
+        _SEQUENCES.extend([(tuple(T.APPLICANT_COLUMN_LABELS), False), (tuple(T.OUTCOME_COLUMN_LABELS), True),
+                           (("合计",), False)])
+    labels = {x for seq, _ in _SEQUENCES for x in seq}
     own = [k for k, x in enumerate(row) if x is not None]
     out = list(row)
     for n, k in enumerate(own):
         key = _key(row[k] or "")
-        if not 2 <= len(key) <= 3 or key in short or not re.search(r"[\u4e00-\u9fff]", key):
-            continue
+        if len(key) < 2 or key in labels or not re.search(r"[\u4e00-\u9fff]", key) or re.search(r"\d", key):
+            continue                   # numbered row labels (3.其他) are the parser's
         left = _key(out[own[n - 1]] or "") if n else ""
         right = _key(row[own[n + 1]] or "") if n + 1 < len(own) else ""
         scored = []
-        for cand in short:
-            if len(cand) != len(key) or _distance(cand, key) != 1:
+        for cand in labels:
+            d = _distance(cand, key)
+            if abs(len(cand) - len(key)) > (len(cand) > 3) or d > max(1, len(cand) // 2) or (len(cand) <= 3 and d > 1):
                 continue
-            score = 1
-            for seq in _SEQUENCES:
-                if cand in seq:
-                    i = seq.index(cand)
-                    score += 2 * (i > 0 and left == seq[i - 1]) + 2 * (i + 1 < len(seq) and right == seq[i + 1])
-            scored.append((score, cand))
+            support = max((2 * (bool(b) and left == b) + 2 * (bool(a) and right == a) for b, a in _neighbours(cand)),
+                          default=0)
+            if d > 1 and not support:
+                continue
+            scored.append((support + (d <= 1), -d, cand))
         scored.sort(reverse=True)
-        if scored and (len(scored) == 1 or scored[0][0] > scored[1][0]):
-            out[k] = scored[0][1]
-            if not any(w.startswith("OCR: short table labels") for w in c.warnings):
-                c.warnings.append("OCR: short table labels one character off (总证 → 总计) were snapped by their "
-                                  "place in the header row")
+        if scored and (len(scored) == 1 or scored[0][:2] > scored[1][:2]):
+            out[k] = scored[0][2]
+            if not any(w.startswith("OCR: table labels misread") for w in c.warnings):
+                c.warnings.append("OCR: table labels misread (总证 → 总计, 结果纪止 → 结果纠正) were snapped to the "
+                                  "template by their place in the header row")
     return out
 
 
 def _ocr(img, c: _Ctx) -> list[str]:
     """One page image → lines: ruled tables as pipe rows of own cells, other text by tesseract's lines."""
-    return _stitch([_PageItems(_ocr_items(img, c), img.width)])
+    return _stitch([_PageItems(*_ocr_items(img, c, None))])
 
 
-def _page_image(page, c: _Ctx):
+def _page_image(page) -> tuple:
     """A scanned PDF page as an image at the scan's own resolution (a 300-dpi scan is not resampled down to
     200 dpi, a 150-dpi one not blown up), from the page's largest image; OCR_DPI when none says."""
     dpi = OCR_DPI
@@ -980,15 +1018,30 @@ def _page_image(page, c: _Ctx):
     dpi = min(max(dpi, 100), 600)
     while page.width * page.height * (dpi / 72) ** 2 > MAX_PIXELS:
         dpi *= 0.8
-    return page.to_image(resolution=round(dpi)).original
+    return page.to_image(resolution=round(dpi)).original, round(dpi)
 
 
-def _ocr_items(img, c: _Ctx) -> list:
-    from PIL import ImageDraw
+def _ocr_items(img, c: _Ctx, dpi: float | None) -> tuple[list, int]:
+    """A page image → (items, width of the image they are measured on). Rulings are found on the page as
+    scanned (straightened): denoising erases faint 1-px rulings of a low-dpi scan. Text is read on the
+    page denoised and upscaled (scanimage.prepare), the table grid scaled to it."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    from . import scanimage
     if img.width * img.height > MAX_PIXELS:
         raise DocumentError(f"decompression bomb: {img.width}x{img.height} pixels (limit {MAX_PIXELS})")
-    gray = _deskew(img.convert("L"), c)
-    tables, rulings, nh = _tables(gray)
+    native = _deskew(img.convert("L"), c)
+    tables, rulings, nh = _tables(native)
+    page, scale, sigma = scanimage.prepare(np.asarray(native), dpi)
+    if sigma > scanimage.NOISY_SIGMA and not any(w.startswith("OCR: grainy scan") for w in c.warnings):
+        c.warnings.append(f"OCR: grainy scan (noise {sigma:.0f} grey levels) denoised before reading")
+    if scale > 1 and not any(w.startswith("OCR: scan of") for w in c.warnings):
+        c.warnings.append(f"OCR: scan of {dpi:.0f} dpi upscaled to {scanimage.TARGET_DPI} dpi before reading")
+    gray = Image.fromarray(page)
+    if scale != 1:
+        tables = [([x * scale for x in xs], [y * scale for y in ys], region) for xs, ys, region in tables]
+        rulings = [tuple(round(v * scale) for v in r) for r in rulings]
     draw = ImageDraw.Draw(gray)
     for k, (p, a, b, th) in enumerate(rulings):          # erase rulings: tesseract would read them as "|"
         draw.rectangle((a, p - th // 2 - 2, b, p + th // 2 + 2) if k < nh else (p - th // 2 - 2, a, p + th // 2 + 2, b),
@@ -1018,4 +1071,4 @@ def _ocr_items(img, c: _Ctx) -> list:
             items.append((top, _pipe(texts), None, None, 0))
         elif not _PAGE_NUMBER.match(" ".join(texts)):
             items.append((top, " ".join(texts), words[0][0], max(wd[4] for wd in words), size))
-    return items
+    return items, gray.width

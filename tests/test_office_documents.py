@@ -136,6 +136,10 @@ def test_scan_shift_and_rotation_give_the_same_figures():
     (["结果维持", "结果纠正", "其他结果", "尚未审结", "阁计"], 4, "总计"),       # 总计/合计 tie, broken by 尚未审结
     (["商业企业", "科研机构", "社会公益组织", "法律服务机构", "其化", "总计"], 4, "其他"),
     (["阁计", "5"], 0, None),                                                    # a tie without context
+    (["结果维持", "结果纪止", "其他结果", "尚未审结", "总计"], 1, "结果纠正"),   # two characters off, both sides agree
+    (["总计", "结果维持", "结果纠正", "其他结果", "尚未审续"], 4, "尚未审结"),   # the review row's repeat
+    (["行政处罚", "结果纪止"], 1, None),                                        # two off without support
+    (["3其他", "7", "10"], 0, None),                                              # a numbered row label
     (["结果维持", "结果纠正", "其他结果", "尚未审结", "说明"], 4, None),        # nothing one character away
 ])
 def test_short_labels_snapped_by_their_place_in_the_row(row, index, want):
