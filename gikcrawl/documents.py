@@ -52,6 +52,8 @@ OCR_DIGITS = "-c tessedit_char_whitelist=0123456789.+-%"
 OCR_DPI = 200
 ADAPT_C = 22                   # ink: this much darker than the local mean ...
 INK_ABS = 110                  # ... or darker than this
+MERGE_BELOW = 0.3              # two grid cells are one where rulings cover less than this of their border
+                               # (a faint ruling of a grainy scan is found in pieces; a merged cell has none)
 APT_OCR = "apt-get install tesseract-ocr tesseract-ocr-chi-sim"
 APT_OFFICE = "apt-get install libreoffice-writer-nogui"
 
@@ -710,21 +712,20 @@ def _find(parent: dict, k):
     return k
 
 
-def _tables(gray, tol: int = 6, span: int = 1):
+def _tables(gray, tol: int = 6):
     """Ruled tables: [(xs, ys, {(i, j): origin cell of its span})], the rulings, how many are horizontal."""
     from PIL import Image, ImageChops
     w, h = gray.size
-    from . import scanimage
-    bw_h, bw_v = (_dark(scanimage.along(gray, span, vertical), 1) for vertical in (False, True))
+    bw = _dark(gray, 1)
     # each ruling's pixels are spread across the line it belongs to (1 px each way, across the line only:
     # along it would bridge the gaps between characters), which closes the gaps noise and a residual
     # slant cut into thin rulings
-    across_h = ImageChops.lighter(ImageChops.offset(bw_h, 0, 1), ImageChops.offset(bw_h, 0, -1))
-    across_v = ImageChops.lighter(ImageChops.offset(bw_v, 1, 0), ImageChops.offset(bw_v, -1, 0))
+    across_h = ImageChops.lighter(ImageChops.offset(bw, 0, 1), ImageChops.offset(bw, 0, -1))
+    across_v = ImageChops.lighter(ImageChops.offset(bw, 1, 0), ImageChops.offset(bw, -1, 0))
     hmin = max(40, w // 30)
-    hs = _lone(_runs(ImageChops.lighter(bw_h, across_h).tobytes(), w, h, hmin), bw_h, False)
-    vs = _lone(_runs(ImageChops.lighter(bw_v, across_v).transpose(Image.Transpose.TRANSPOSE).tobytes(), h, w,
-                     max(30, h // 90)), bw_v, True)
+    hs = _lone(_runs(ImageChops.lighter(bw, across_h).tobytes(), w, h, hmin), bw, False)
+    vs = _lone(_runs(ImageChops.lighter(bw, across_v).transpose(Image.Transpose.TRANSPOSE).tobytes(), h, w,
+                     max(30, h // 90)), bw, True)
     # a cell border starts and ends on horizontal rulings; glyph strokes do not
     # (along the ruling, up to one minimum run: a noisy ruling's end piece may be too short to be a run)
     on_h = lambda x, y: any(abs(hy - y) <= tol and hx0 - hmin <= x <= hx1 + hmin for hy, hx0, hx1, _ in hs)  # noqa: E731
@@ -750,10 +751,10 @@ def _tables(gray, tol: int = 6, span: int = 1):
             continue
         cell = {(i, j): (i, j) for i in range(len(ys) - 1) for j in range(len(xs) - 1)}
         for i, j in list(cell):      # no ruling between two grid cells: one merged cell
-            if j + 2 < len(xs) and not _covered(gv, xs[j + 1], ys[i], ys[i + 1], tol):
+            if j + 2 < len(xs) and not _covered(gv, xs[j + 1], ys[i], ys[i + 1], tol, MERGE_BELOW):
                 a, b = _find(cell, (i, j)), _find(cell, (i, j + 1))
                 cell[max(a, b)] = min(a, b)
-            if i + 2 < len(ys) and not _covered(gh, ys[i + 1], xs[j], xs[j + 1], tol):
+            if i + 2 < len(ys) and not _covered(gh, ys[i + 1], xs[j], xs[j + 1], tol, MERGE_BELOW):
                 a, b = _find(cell, (i, j)), _find(cell, (i + 1, j))
                 cell[max(a, b)] = min(a, b)
         out.append((xs, ys, {k: _find(cell, k) for k in cell}))

@@ -43,12 +43,3 @@ def prepare(gray: np.ndarray, dpi: float | None) -> tuple[np.ndarray, float, flo
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
     return gray, scale, sigma
 
-
-def along(gray, span: int, vertical: bool):
-    """The page (PIL, grey) averaged over `span` px along rows (or columns): a matched filter for rulings
-    in that direction — grain averages out while a faint ruling keeps its darkness."""
-    if span <= 1:
-        return gray
-    import cv2
-    from PIL import Image
-    return Image.fromarray(cv2.blur(np.asarray(gray), (1, span) if vertical else (span, 1)))
