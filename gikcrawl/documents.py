@@ -135,6 +135,7 @@ class _Ctx:
     timeout: float
     warnings: list = field(default_factory=list)
     confs: list = field(default_factory=list)
+    disputed: int = 0         # OCR figures the text and digits-only passes read differently
 
     def remaining(self) -> float:
         left = self.deadline - time.monotonic()
@@ -164,6 +165,9 @@ def extract(data: bytes, carrier: str | None = None, *, filename: str = "", max_
         raise DocumentError(f"corrupt {carrier.upper()}: {type(e).__name__}{': ' + detail if detail else ''}") \
             from None
     conf = round(sum(ctx.confs) / len(ctx.confs), 1) if ctx.confs else None
+    if ctx.disputed:
+        ctx.warnings.append(f"OCR: {ctx.disputed} table figures read differently by the text and the digits-only "
+                            f"pass; kept the read that fits the ink's width, else the more confident")
     if carrier in ("image", "pdf-ocr") or ctx.confs:
         ctx.warnings.append(f"OCR: mean word confidence {conf or 0:.0f}%; figures from OCR need checking")
     lines = [x if x.startswith("| ") and x.endswith(" |") else _clean(x) for x in lines]   # pipe rows: clean cells
@@ -862,8 +866,9 @@ def _read_crops(crops, c: _Ctx, lang: str, config: str, scale: float) -> dict:
 
 
 def _ocr_cells(gray, tables, c: _Ctx) -> dict:
-    """Every table cell's ink read in one pass; cells read as nothing, as digit look-alikes ("了" for 7) or
-    as one or two unsure characters are read again as digits. → {(table, origin): text}."""
+    """Every table cell's ink read in one pass (chi_sim); cells read as figures, as nothing, as digit
+    look-alikes ("了" for 7) or as one or two unsure characters are read again as digits. →
+    {(table, origin): text}."""
     crops = []
     for t, (xs, ys, region) in enumerate(tables):
         rects: dict = {}
@@ -883,26 +888,31 @@ def _ocr_cells(gray, tables, c: _Ctx) -> dict:
     def digits(k, im) -> int:          # how many digits the ink is wide: a digit is ~0.65 of its height
         return round((im.width - 12) / max(1, 0.65 * (im.height - 12)))
 
-    def suspect(k, im) -> bool:
+    def valueish(k, im) -> bool:       # a figure, or what may be one
         text, conf = read.get(k, ("", 0))
-        if _CLEAN_NUMBER.match(text):                  # a number whose ink is wider or narrower (22 → 2)
-            return text.isdigit() and len(text) != digits(k, im)
-        return bool(_DIGITLIKE.match(text)) or (len(text) <= 2 and conf < 80)
+        return bool(_CLEAN_NUMBER.match(text) or _DIGITLIKE.match(text)) or (len(text) <= 2 and conf < 80)
 
-    redo = [(k, im) for k, im in crops if suspect(k, im)]
-    if redo:
-        shapes = dict(redo)
-        for k, v in _read_crops(redo, c, "eng", f"{OCR_CONFIG} {OCR_DIGITS}", 1).items():
-            if not _CLEAN_NUMBER.match(v[0]):
+    # every figure is read a second time by a digits-only pass, which cannot take a 3 for a 了 or a 5 for a
+    # 3 of a Chinese glyph; where the passes disagree, the read whose digit count fits the ink's width wins,
+    # else the more confident one
+    redo = [(k, im) for k, im in crops if valueish(k, im)]
+    disagree = 0
+    for k, v in (_read_crops(redo, c, "eng", f"{OCR_CONFIG} {OCR_DIGITS}", 1).items() if redo else ()):
+        text, conf = read.get(k, ("", 0))
+        if not _CLEAN_NUMBER.match(v[0]) or v[0] == text:
+            continue
+        count = digits(k, dict(redo)[k])
+        if _CLEAN_NUMBER.match(text):
+            disagree += 1
+            fits, fits_first = len(v[0]) == count, len(text) == count
+            if fits_first and not fits or (fits == fits_first and conf >= v[1]):
                 continue
-            # the two reads disagree on the count of digits: the ink's width says which is right
-            first = re.sub(r"\D", "", read.get(k, ("", 0))[0].translate(_DIGITS))
-            count = digits(k, shapes[k])
+        else:
+            first = re.sub(r"\D", "", text.translate(_DIGITS))
             if first and v[0].isdigit() and len(v[0]) != count and len(first) == count:
                 v = (first, v[1])
-            elif _CLEAN_NUMBER.match(read.get(k, ("", 0))[0]) and len(v[0]) != count:
-                continue                               # a clean first read is replaced only by a better fit
-            read[k] = v
+        read[k] = v
+    c.disputed += disagree
     out = {}
     for k, (text, _) in read.items():
         m = _NUMBERISH.match(text)
