@@ -888,9 +888,19 @@ def _ocr_cells(gray, tables, c: _Ctx) -> dict:
     def digits(k, im) -> int:          # how many digits the ink is wide: a digit is ~0.65 of its height
         return round((im.width - 12) / max(1, 0.65 * (im.height - 12)))
 
+    columns: dict = {}                 # (table, column) → [cells, cells read as figures]
+    for k, _ in crops:
+        n = columns.setdefault((k[0], k[1][1]), [0, 0])
+        n[0], n[1] = n[0] + 1, n[1] + bool(_CLEAN_NUMBER.match(read.get(k, ("", 0))[0]))
+
+    def figures_column(k) -> bool:     # most cells of its column read as figures: it is one (区 for 7)
+        total, figures = columns[k[0], k[1][1]]
+        return figures * 2 > total and len(read.get(k, ("", 0))[0]) <= 3
+
     def valueish(k, im) -> bool:       # a figure, or what may be one
         text, conf = read.get(k, ("", 0))
-        return bool(_CLEAN_NUMBER.match(text) or _DIGITLIKE.match(text)) or (len(text) <= 2 and conf < 80)
+        return (bool(_CLEAN_NUMBER.match(text) or _DIGITLIKE.match(text)) or (len(text) <= 2 and conf < 80)
+                or figures_column(k))
 
     # every figure is read a second time by a digits-only pass, which cannot take a 3 for a 了 or a 5 for a
     # 3 of a Chinese glyph; where the passes disagree, the read whose digit count fits the ink's width wins,
@@ -907,6 +917,8 @@ def _ocr_cells(gray, tables, c: _Ctx) -> dict:
             fits, fits_first = len(v[0]) == count, len(text) == count
             if fits_first and not fits or (fits == fits_first and conf >= v[1]):
                 continue
+        elif _snap(text, c) != text or _key(text) in _LEXICON:
+            continue                               # a header label (其他, 总计) in a column of figures
         else:
             first = re.sub(r"\D", "", text.translate(_DIGITS))
             if first and v[0].isdigit() and len(v[0]) != count and len(first) == count:
@@ -937,8 +949,8 @@ def _distance(a: str, b: str) -> int:
 
 
 def _snap(text: str, c: _Ctx) -> str:
-    """An OCRed table label one or two characters away from exactly one template label (结果纪正, 茶止公开,
-    (=)部分公开) becomes that label; counted in a warning."""
+    """An OCRed table label one or two characters away (an eighth of a long one) from exactly one template
+    label (结果纪正, 茶止公开, (=)部分公开) becomes that label; counted in a warning."""
     if not _LEXICON:
         from .parser import templates as T
         labels = [r.label for rows in T.APPLICATION_ROWS.values() for r in rows]
@@ -949,7 +961,7 @@ def _snap(text: str, c: _Ctx) -> str:
     key = _key(text)
     if len(key) < 4 or key in _LEXICON or not re.search(r"[\u4e00-\u9fff]", key):
         return text
-    limit = 1 if len(key) < 7 else 2
+    limit = 1 if len(key) < 7 else max(2, len(key) // 8)       # long labels: 4 misread of 37 characters
     near = sorted((_distance(key, k), k) for k in _LEXICON if abs(len(k) - len(key)) <= limit)
     if not near or near[0][0] > limit or (len(near) > 1 and near[1][0] == near[0][0]):
         return text
