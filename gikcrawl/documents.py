@@ -51,8 +51,10 @@ OCR_CELL_PX = 30               # table cells are scaled so that digits are ~30 p
 OCR_CONFIG = "--psm 6"
 OCR_DIGITS = "-c tessedit_char_whitelist=0123456789.+-%"
 OCR_DPI = 200
-ADAPT_C = 30                   # ink: this much darker than the local mean ...
+ADAPT_C = 22                   # ink: this much darker than the local mean ...
 INK_ABS = 110                  # ... or darker than this
+MERGE_BELOW = 0.3              # two grid cells are one where rulings cover less than this of their border
+                               # (a faint ruling of a grainy scan is found in pieces; a merged cell has none)
 APT_OCR = "apt-get install tesseract-ocr tesseract-ocr-chi-sim"
 APT_OFFICE = "apt-get install libreoffice-writer-nogui"
 
@@ -85,6 +87,7 @@ class _Ctx:
     timeout: float
     warnings: list = field(default_factory=list)
     confs: list = field(default_factory=list)
+    disputed: int = 0         # OCR figures the text and digits-only passes read differently
 
     def remaining(self) -> float:
         left = self.deadline - time.monotonic()
@@ -114,6 +117,9 @@ def extract(data: bytes, carrier: str | None = None, *, filename: str = "", max_
         raise DocumentError(f"corrupt {carrier.upper()}: {type(e).__name__}{': ' + detail if detail else ''}") \
             from None
     conf = round(sum(ctx.confs) / len(ctx.confs), 1) if ctx.confs else None
+    if ctx.disputed:
+        ctx.warnings.append(f"OCR: {ctx.disputed} table figures read differently by the text and the digits-only "
+                            f"pass; kept the read that fits the ink's width, else the more confident")
     if get(carrier).image or ctx.confs:
         ctx.warnings.append(f"OCR: mean word confidence {conf or 0:.0f}%; figures from OCR need checking")
     lines = [x if x.startswith("| ") and x.endswith(" |") else _clean(x) for x in lines]   # pipe rows: clean cells
@@ -191,7 +197,9 @@ def _pdf(data: bytes, c: _Ctx, carrier: str):
                 c.warnings.append(f"page {i + 1}: text layer unreadable ({cids} glyphs without Unicode)")
             if (len(page.chars) < 5 and page.images) or cids > len(page.chars) / 3:
                 if c.ocr:
-                    pages.append(_PageItems(_ocr_items(_page_image(page, c), c), page.width))
+                    img, dpi = _page_image(page)
+                    items, width = _ocr_items(img, c, dpi)
+                    pages.append(_PageItems(items, width))
                     ocred += 1
                 else:
                     c.warnings.append(f"page {i + 1}: no readable text layer (scanned?) and OCR is off")
@@ -617,6 +625,25 @@ def _runs(bw: bytes, w: int, h: int, minlen: int, gap: int = 3) -> list[tuple[in
     return [((s[0] + s[1]) // 2, s[2], s[3], s[1] - s[0] + 1) for s in segs if s[1] - s[0] < 12]
 
 
+def _lone(segs: list, bw, vertical: bool, off: int = 2, most: float = 0.2) -> list:
+    """Runs that stand alone: a ruling has ink beside it (`off` px past its edge) only where another
+    ruling crosses it or text touches it; a run of glyph strokes bridged into a line has the glyphs' other
+    strokes beside it along much of its length."""
+    import numpy as np
+    ink = np.asarray(bw).T if vertical else np.asarray(bw)
+    n = ink.shape[0]
+    out = []
+    for p, a, b, th in segs:
+        above, below = p - th // 2 - off, p + (th + 1) // 2 + off
+        if above < 0 or below >= n:
+            out.append((p, a, b, th))
+            continue
+        beside = (ink[above, a:b] > 0) | (ink[below, a:b] > 0)
+        if beside.mean() <= most:
+            out.append((p, a, b, th))
+    return out
+
+
 def _cluster(values, tol) -> list[float]:
     out: list[list[float]] = []
     for v in sorted(values):
@@ -654,8 +681,9 @@ def _tables(gray, tol: int = 6):
     across_h = ImageChops.lighter(ImageChops.offset(bw, 0, 1), ImageChops.offset(bw, 0, -1))
     across_v = ImageChops.lighter(ImageChops.offset(bw, 1, 0), ImageChops.offset(bw, -1, 0))
     hmin = max(40, w // 30)
-    hs = _runs(ImageChops.lighter(bw, across_h).tobytes(), w, h, hmin)
-    vs = _runs(ImageChops.lighter(bw, across_v).transpose(Image.Transpose.TRANSPOSE).tobytes(), h, w, max(30, h // 90))
+    hs = _lone(_runs(ImageChops.lighter(bw, across_h).tobytes(), w, h, hmin), bw, False)
+    vs = _lone(_runs(ImageChops.lighter(bw, across_v).transpose(Image.Transpose.TRANSPOSE).tobytes(), h, w,
+                     max(30, h // 90)), bw, True)
     # a cell border starts and ends on horizontal rulings; glyph strokes do not
     # (along the ruling, up to one minimum run: a noisy ruling's end piece may be too short to be a run)
     on_h = lambda x, y: any(abs(hy - y) <= tol and hx0 - hmin <= x <= hx1 + hmin for hy, hx0, hx1, _ in hs)  # noqa: E731
@@ -681,10 +709,10 @@ def _tables(gray, tol: int = 6):
             continue
         cell = {(i, j): (i, j) for i in range(len(ys) - 1) for j in range(len(xs) - 1)}
         for i, j in list(cell):      # no ruling between two grid cells: one merged cell
-            if j + 2 < len(xs) and not _covered(gv, xs[j + 1], ys[i], ys[i + 1], tol):
+            if j + 2 < len(xs) and not _covered(gv, xs[j + 1], ys[i], ys[i + 1], tol, MERGE_BELOW):
                 a, b = _find(cell, (i, j)), _find(cell, (i, j + 1))
                 cell[max(a, b)] = min(a, b)
-            if i + 2 < len(ys) and not _covered(gh, ys[i + 1], xs[j], xs[j + 1], tol):
+            if i + 2 < len(ys) and not _covered(gh, ys[i + 1], xs[j], xs[j + 1], tol, MERGE_BELOW):
                 a, b = _find(cell, (i, j)), _find(cell, (i + 1, j))
                 cell[max(a, b)] = min(a, b)
         out.append((xs, ys, {k: _find(cell, k) for k in cell}))
@@ -792,8 +820,9 @@ def _read_crops(crops, c: _Ctx, lang: str, config: str, scale: float) -> dict:
 
 
 def _ocr_cells(gray, tables, c: _Ctx) -> dict:
-    """Every table cell's ink read in one pass; cells read as nothing, as digit look-alikes ("了" for 7) or
-    as one or two unsure characters are read again as digits. → {(table, origin): text}."""
+    """Every table cell's ink read in one pass (chi_sim); cells read as figures, as nothing, as digit
+    look-alikes ("了" for 7) or as one or two unsure characters are read again as digits. →
+    {(table, origin): text}."""
     crops = []
     for t, (xs, ys, region) in enumerate(tables):
         rects: dict = {}
@@ -813,26 +842,43 @@ def _ocr_cells(gray, tables, c: _Ctx) -> dict:
     def digits(k, im) -> int:          # how many digits the ink is wide: a digit is ~0.65 of its height
         return round((im.width - 12) / max(1, 0.65 * (im.height - 12)))
 
-    def suspect(k, im) -> bool:
-        text, conf = read.get(k, ("", 0))
-        if _CLEAN_NUMBER.match(text):                  # a number whose ink is wider or narrower (22 → 2)
-            return text.isdigit() and len(text) != digits(k, im)
-        return bool(_DIGITLIKE.match(text)) or (len(text) <= 2 and conf < 80)
+    columns: dict = {}                 # (table, column) → [cells, cells read as figures]
+    for k, _ in crops:
+        n = columns.setdefault((k[0], k[1][1]), [0, 0])
+        n[0], n[1] = n[0] + 1, n[1] + bool(_CLEAN_NUMBER.match(read.get(k, ("", 0))[0]))
 
-    redo = [(k, im) for k, im in crops if suspect(k, im)]
-    if redo:
-        shapes = dict(redo)
-        for k, v in _read_crops(redo, c, "eng", f"{OCR_CONFIG} {OCR_DIGITS}", 1).items():
-            if not _CLEAN_NUMBER.match(v[0]):
+    def figures_column(k) -> bool:     # most cells of its column read as figures: it is one (区 for 7)
+        total, figures = columns[k[0], k[1][1]]
+        return figures * 2 > total and len(read.get(k, ("", 0))[0]) <= 3
+
+    def valueish(k, im) -> bool:       # a figure, or what may be one
+        text, conf = read.get(k, ("", 0))
+        return (bool(_CLEAN_NUMBER.match(text) or _DIGITLIKE.match(text)) or (len(text) <= 2 and conf < 80)
+                or figures_column(k))
+
+    # every figure is read a second time by a digits-only pass, which cannot take a 3 for a 了 or a 5 for a
+    # 3 of a Chinese glyph; where the passes disagree, the read whose digit count fits the ink's width wins,
+    # else the more confident one
+    redo = [(k, im) for k, im in crops if valueish(k, im)]
+    disagree = 0
+    for k, v in (_read_crops(redo, c, "eng", f"{OCR_CONFIG} {OCR_DIGITS}", 1).items() if redo else ()):
+        text, conf = read.get(k, ("", 0))
+        if not _CLEAN_NUMBER.match(v[0]) or v[0] == text:
+            continue
+        count = digits(k, dict(redo)[k])
+        if _CLEAN_NUMBER.match(text):
+            disagree += 1
+            fits, fits_first = len(v[0]) == count, len(text) == count
+            if fits_first and not fits or (fits == fits_first and conf >= v[1]):
                 continue
-            # the two reads disagree on the count of digits: the ink's width says which is right
-            first = re.sub(r"\D", "", read.get(k, ("", 0))[0].translate(_DIGITS))
-            count = digits(k, shapes[k])
+        elif _snap(text, c) != text or _key(text) in _LEXICON:
+            continue                               # a header label (其他, 总计) in a column of figures
+        else:
+            first = re.sub(r"\D", "", text.translate(_DIGITS))
             if first and v[0].isdigit() and len(v[0]) != count and len(first) == count:
                 v = (first, v[1])
-            elif _CLEAN_NUMBER.match(read.get(k, ("", 0))[0]) and len(v[0]) != count:
-                continue                               # a clean first read is replaced only by a better fit
-            read[k] = v
+        read[k] = v
+    c.disputed += disagree
     out = {}
     for k, (text, _) in read.items():
         m = _NUMBERISH.match(text)
@@ -857,8 +903,8 @@ def _distance(a: str, b: str) -> int:
 
 
 def _snap(text: str, c: _Ctx) -> str:
-    """An OCRed table label one or two characters away from exactly one template label (结果纪正, 茶止公开,
-    (=)部分公开) becomes that label; counted in a warning."""
+    """An OCRed table label one or two characters away (an eighth of a long one) from exactly one template
+    label (结果纪正, 茶止公开, (=)部分公开) becomes that label; counted in a warning."""
     if not _LEXICON:
         from .parser import templates as T
         labels = [r.label for rows in T.APPLICATION_ROWS.values() for r in rows]
@@ -869,7 +915,7 @@ def _snap(text: str, c: _Ctx) -> str:
     key = _key(text)
     if len(key) < 4 or key in _LEXICON or not re.search(r"[\u4e00-\u9fff]", key):
         return text
-    limit = 1 if len(key) < 7 else 2
+    limit = 1 if len(key) < 7 else max(2, len(key) // 8)       # long labels: 4 misread of 37 characters
     near = sorted((_distance(key, k), k) for k in _LEXICON if abs(len(k) - len(key)) <= limit)
     if not near or near[0][0] > limit or (len(near) > 1 and near[1][0] == near[0][0]):
         return text
@@ -878,52 +924,67 @@ def _snap(text: str, c: _Ctx) -> str:
     return _LEXICON[near[0][1]]
 
 
-_SEQUENCES: list[tuple[str, ...]] = []
+_SEQUENCES: list[tuple[tuple[str, ...], bool]] = []       # header sequences, and whether they repeat
+
+
+def _neighbours(cand: str) -> list[tuple[str, str]]:
+    """The labels printed before and after `cand` in the template's header rows ("" at an end)."""
+    out = []
+    for seq, cyclic in _SEQUENCES:
+        for i, x in enumerate(seq):
+            if x == cand:
+                before = seq[i - 1] if i or cyclic else ""
+                after = seq[(i + 1) % len(seq)] if i + 1 < len(seq) or cyclic else ""
+                out.append((before, after))
+    return out
 
 
 def _snap_row(row: list, c: _Ctx) -> list:
-    """Short header labels (总计, 其他, 合计) misread by one character (总证, 阁计, 其化) are snapped by a scored
-    matcher: the labels of the same length one character away, scored by the row's position — the
-    template's label before it in a header sequence (尚未审结 → 总计) ending the cell to its left, or its
-    label after it starting the cell to its right. A unique best is taken (counted in a warning); a tie
-    leaves the text as read, and the parser then leaves what depends on it null with a warning."""
+    """Header labels misread (总证, 阁计, 其化, 结果纪止) are snapped by a scored matcher: the template's
+    header labels of about the same length within one character (short labels) or half their length,
+    scored by the row's position — the label before it in a header sequence (尚未审结 → 总计; the review
+    table repeats 结果维持…总计 three times) ending the cell to its left, or its label after it starting the
+    cell to its right. A misread of more than one character needs that support. A unique best is taken
+    (counted in a warning); a tie leaves the text as read, and the parser then leaves what depends on it
+    null with a warning."""
     if not _SEQUENCES:
         from .parser import templates as T
-        _SEQUENCES.extend([tuple(T.APPLICANT_COLUMN_LABELS), tuple(T.OUTCOME_COLUMN_LABELS), ("合计",)])
-    short = {x for seq in _SEQUENCES for x in seq if len(x) <= 3}
+        _SEQUENCES.extend([(tuple(T.APPLICANT_COLUMN_LABELS), False), (tuple(T.OUTCOME_COLUMN_LABELS), True),
+                           (("合计",), False)])
+    labels = {x for seq, _ in _SEQUENCES for x in seq}
     own = [k for k, x in enumerate(row) if x is not None]
     out = list(row)
     for n, k in enumerate(own):
         key = _key(row[k] or "")
-        if not 2 <= len(key) <= 3 or key in short or not re.search(r"[\u4e00-\u9fff]", key):
-            continue
+        if len(key) < 2 or key in labels or not re.search(r"[\u4e00-\u9fff]", key) or re.search(r"\d", key):
+            continue                   # numbered row labels (3.其他) are the parser's
         left = _key(out[own[n - 1]] or "") if n else ""
         right = _key(row[own[n + 1]] or "") if n + 1 < len(own) else ""
         scored = []
-        for cand in short:
-            if len(cand) != len(key) or _distance(cand, key) != 1:
+        for cand in labels:
+            d = _distance(cand, key)
+            if abs(len(cand) - len(key)) > (len(cand) > 3) or d > max(1, len(cand) // 2) or (len(cand) <= 3 and d > 1):
                 continue
-            score = 1
-            for seq in _SEQUENCES:
-                if cand in seq:
-                    i = seq.index(cand)
-                    score += 2 * (i > 0 and left == seq[i - 1]) + 2 * (i + 1 < len(seq) and right == seq[i + 1])
-            scored.append((score, cand))
+            support = max((2 * (bool(b) and left == b) + 2 * (bool(a) and right == a) for b, a in _neighbours(cand)),
+                          default=0)
+            if d > 1 and not support:
+                continue
+            scored.append((support + (d <= 1), -d, cand))
         scored.sort(reverse=True)
-        if scored and (len(scored) == 1 or scored[0][0] > scored[1][0]):
-            out[k] = scored[0][1]
-            if not any(w.startswith("OCR: short table labels") for w in c.warnings):
-                c.warnings.append("OCR: short table labels one character off (总证 → 总计) were snapped by their "
-                                  "place in the header row")
+        if scored and (len(scored) == 1 or scored[0][:2] > scored[1][:2]):
+            out[k] = scored[0][2]
+            if not any(w.startswith("OCR: table labels misread") for w in c.warnings):
+                c.warnings.append("OCR: table labels misread (总证 → 总计, 结果纪止 → 结果纠正) were snapped to the "
+                                  "template by their place in the header row")
     return out
 
 
 def _ocr(img, c: _Ctx) -> list[str]:
     """One page image → lines: ruled tables as pipe rows of own cells, other text by tesseract's lines."""
-    return _stitch([_PageItems(_ocr_items(img, c), img.width)])
+    return _stitch([_PageItems(*_ocr_items(img, c, None))])
 
 
-def _page_image(page, c: _Ctx):
+def _page_image(page) -> tuple:
     """A scanned PDF page as an image at the scan's own resolution (a 300-dpi scan is not resampled down to
     200 dpi, a 150-dpi one not blown up), from the page's largest image; OCR_DPI when none says."""
     dpi = OCR_DPI
@@ -934,15 +995,30 @@ def _page_image(page, c: _Ctx):
     dpi = min(max(dpi, 100), 600)
     while page.width * page.height * (dpi / 72) ** 2 > MAX_PIXELS:
         dpi *= 0.8
-    return page.to_image(resolution=round(dpi)).original
+    return page.to_image(resolution=round(dpi)).original, round(dpi)
 
 
-def _ocr_items(img, c: _Ctx) -> list:
-    from PIL import ImageDraw
+def _ocr_items(img, c: _Ctx, dpi: float | None) -> tuple[list, int]:
+    """A page image → (items, width of the image they are measured on). Rulings are found on the page as
+    scanned (straightened): denoising erases faint 1-px rulings of a low-dpi scan. Text is read on the
+    page denoised and upscaled (scanimage.prepare), the table grid scaled to it."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    from . import scanimage
     if img.width * img.height > MAX_PIXELS:
         raise DocumentError(f"decompression bomb: {img.width}x{img.height} pixels (limit {MAX_PIXELS})")
-    gray = _deskew(img.convert("L"), c)
-    tables, rulings, nh = _tables(gray)
+    native = _deskew(img.convert("L"), c)
+    tables, rulings, nh = _tables(native)
+    page, scale, sigma = scanimage.prepare(np.asarray(native), dpi)
+    if sigma > scanimage.NOISY_SIGMA and not any(w.startswith("OCR: grainy scan") for w in c.warnings):
+        c.warnings.append(f"OCR: grainy scan (noise {sigma:.0f} grey levels) denoised before reading")
+    if scale > 1 and not any(w.startswith("OCR: scan of") for w in c.warnings):
+        c.warnings.append(f"OCR: scan of {dpi:.0f} dpi upscaled to {scanimage.TARGET_DPI} dpi before reading")
+    gray = Image.fromarray(page)
+    if scale != 1:
+        tables = [([x * scale for x in xs], [y * scale for y in ys], region) for xs, ys, region in tables]
+        rulings = [tuple(round(v * scale) for v in r) for r in rulings]
     draw = ImageDraw.Draw(gray)
     for k, (p, a, b, th) in enumerate(rulings):          # erase rulings: tesseract would read them as "|"
         draw.rectangle((a, p - th // 2 - 2, b, p + th // 2 + 2) if k < nh else (p - th // 2 - 2, a, p + th // 2 + 2, b),
@@ -972,4 +1048,4 @@ def _ocr_items(img, c: _Ctx) -> list:
             items.append((top, _pipe(texts), None, None, 0))
         elif not _PAGE_NUMBER.match(" ".join(texts)):
             items.append((top, " ".join(texts), words[0][0], max(wd[4] for wd in words), size))
-    return items
+    return items, gray.width

@@ -75,6 +75,7 @@ def scan(pdf: bytes, dpi: int, *, noise: float = 0.0, angle: float = 0.0, shift:
          seed: int = 0) -> bytes:
     """A PDF printed and scanned: each page a grey image at `dpi` (noise: std of Gaussian grey noise, also
     speckles; angle: degrees; shift: px of the page on the scanner glass), saved as an image-only PDF."""
+    import numpy as np
     import pypdfium2
     from PIL import Image, ImageChops, ImageFilter
     rnd = random.Random(seed)
@@ -84,7 +85,10 @@ def scan(pdf: bytes, dpi: int, *, noise: float = 0.0, angle: float = 0.0, shift:
         img = page.render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
         if noise:
             img = img.filter(ImageFilter.GaussianBlur(0.6))
-            grain = Image.effect_noise(img.size, noise)           # centred on 128
+            # numpy's seeded generator: PIL's effect_noise draws from C's unseeded rand(), so its grain
+            # depended on what the process had drawn before (the same scan read 100 % or 2 %)
+            grain = np.random.default_rng(seed).normal(128, noise, (img.height, img.width))
+            grain = Image.fromarray(np.clip(grain, 0, 255).astype(np.uint8))
             img = ImageChops.add(img, grain, scale=1.0, offset=-128)
             px = img.load()
             for _ in range(img.width * img.height // 4000):      # dust

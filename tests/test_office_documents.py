@@ -98,6 +98,40 @@ def _figure_rows(lines: list[str]) -> list[tuple[str, ...]]:
     return rows
 
 
+def _scored(t, data: bytes) -> tuple[D.Extracted, int, int]:
+    """Extract a scan; → (extraction, cells right, cells wrong) against the truth's 200 table cells."""
+    ex = D.extract(data, timeout=900)
+    rec = parse_document(ex.lines, ex.lines, [])
+    want, got = g.table_cells(t.tables), g.table_cells(rec["tables"])
+    wrong = sum(1 for k, v in got.items() if v is not None and k in want and v != want[k])
+    return ex, g.field_accuracy(t, rec)[0], wrong
+
+
+def _warned(ex: D.Extracted) -> bool:
+    """Every OCR figure carries the record's warning with the confidence."""
+    return ex.ocr_confidence is not None and any(w.startswith(f"OCR: mean word confidence {ex.ocr_confidence:.0f}%")
+                                                 for w in ex.warnings)
+
+
+@needs_office
+@needs_ocr
+@pytest.mark.parametrize("kind,opts,least", [
+    ("clean 300 dpi", dict(dpi=300), 0.95),
+    ("noisy 150 dpi", dict(dpi=150, noise=18, angle=0.6, shift=(8, -6)), 0.80),
+])
+def test_scanned_office_pdf_read_by_ocr(kind, opts, least):
+    """The LibreOffice export of report 501 (3 pages), printed and scanned: the clean 300-dpi scan and a
+    grainy 150-dpi one turned by 0.6° and shifted. Measured when written: 200/200, and 164/200 with 7 wrong
+    figures (all under the confidence warning). The 150-dpi target of 90 % is NOT met: faint vertical
+    rulings of grainy scans are missed and figure cells misread (NOTES.md, issue 18); this holds the level
+    reached."""
+    t = oc.truth(501)
+    ex, right, wrong = _scored(t, oc.scan(oc.office(501, "pdf"), seed=501, **opts))
+    assert ex.carrier == "pdf-ocr" and ex.pages == 3
+    assert right >= least * 200, (kind, right, wrong)
+    assert _warned(ex), ex.warnings        # no silent figure: each comes with the confidence warning
+
+
 @needs_office
 @needs_ocr
 def test_scan_shift_and_rotation_give_the_same_figures():
@@ -136,6 +170,10 @@ def test_scan_shift_and_rotation_give_the_same_figures():
     (["结果维持", "结果纠正", "其他结果", "尚未审结", "阁计"], 4, "总计"),       # 总计/合计 tie, broken by 尚未审结
     (["商业企业", "科研机构", "社会公益组织", "法律服务机构", "其化", "总计"], 4, "其他"),
     (["阁计", "5"], 0, None),                                                    # a tie without context
+    (["结果维持", "结果纪止", "其他结果", "尚未审结", "总计"], 1, "结果纠正"),   # two characters off, both sides agree
+    (["总计", "结果维持", "结果纠正", "其他结果", "尚未审续"], 4, "尚未审结"),   # the review row's repeat
+    (["行政处罚", "结果纪止"], 1, None),                                        # two off without support
+    (["3其他", "7", "10"], 0, None),                                              # a numbered row label
     (["结果维持", "结果纠正", "其他结果", "尚未审结", "说明"], 4, None),        # nothing one character away
 ])
 def test_short_labels_snapped_by_their_place_in_the_row(row, index, want):
