@@ -50,7 +50,7 @@ from scrapy.utils.request import fingerprint, request_from_dict
 from scrapy_redis.connection import get_redis_from_settings
 from twisted.internet import task
 
-from .downloader import PoliteDownloader, politeness_unit
+from .downloader import LocalGate, PoliteDownloader, politeness_unit
 from .meta import INFLIGHT
 from .runs import run_state
 
@@ -139,7 +139,7 @@ end
 if ARGV[2] ~= '' then redis.call('hdel', KEYS[6], ARGV[2]) end
 return out"""
 
-# KEYS ready next delay inflight; ARGV qprefix n rid-prefix skip-host...
+# KEYS ready next delay inflight busy; ARGV qprefix n rid-prefix skip-host...
 # → {0, rid, member, rid, member, ...} (up to n requests, each from another ready host)
 #   | {ms until the next host is ready} | {-1} (nothing queued)
 _POP = _NOW + """
@@ -150,8 +150,8 @@ local h = redis.call('zrangebyscore', KEYS[1], '-inf', now, 'LIMIT', 0, n + #ARG
 local out, got, skipped, emptied = {0}, 0, false, false
 for _, host in ipairs(h) do
   if got >= n then break end
-  if skip[host] then
-    skipped = true
+  if skip[host] or tonumber(redis.call('hget', KEYS[5], host) or '0') > now then
+    skipped = true                     -- full here, or its request in flight at some worker: not yet
   else
     local q = ARGV[1] .. host
     local r = redis.call('zrange', q, 0, 0, 'WITHSCORES')
@@ -303,7 +303,7 @@ class Frontier:
         its concurrency). When none: next_ready_ms says when to look again."""
         k = self.k
         prefix = uuid.uuid4().hex[:14]
-        out = self._pop(keys=[k["ready"], k["next"], k["delay"], self.inflight_key],
+        out = self._pop(keys=[k["ready"], k["next"], k["delay"], self.inflight_key, k["busy"]],
                         args=[k["q"], max(1, n), prefix, *full])
         if out[0] != 0:
             self.next_ready_ms = int(out[0])
@@ -572,28 +572,30 @@ class RedisScheduler(BaseScheduler):
         self.stats.set_value("gikcrawl/distributed/gave_up_waiting", sum(others.values()))
 
 
-class RedisGate:
-    """The downloader's gate (gikcrawl/downloader.py) in a worker: the host's shared slot in Redis, taken
-    when the request reaches the handler (after robots.txt, backoff and every middleware), given back when
-    its answer (or failure) is in. The local slot keeps no delay of its own: the shared one is stricter."""
+class RedisGate(LocalGate):
+    """The downloader's gate (gikcrawl/downloader.py) in a worker: besides the local rule, the host's shared
+    slot in Redis, so one request per host is in flight across all workers, ≥ the delay after the previous
+    answer. A request waits for this worker's own request to the host locally, then asks Redis."""
 
     def __init__(self, frontier: Frontier, stats):
+        super().__init__()
         self.frontier, self.stats = frontier, stats
 
-    def local_delay(self, slot) -> float:
-        return 0.0
-
-    def _delay(self, slot, request) -> float:
+    def delay(self, slot, request) -> float:
         # the slot's delay is the site's politeness (or AutoThrottle's, if larger); the shared default below
-        return max(slot.polite_delay(), self.frontier.request_delay(request))
+        return max(slot.download_delay(), self.frontier.request_delay(request))
 
-    async def acquire(self, slot, request) -> None:
-        waited = await self.frontier.gate(self.frontier.unit(request), self._delay(slot, request))
+    async def take(self, slot, request, delay: float) -> None:
+        waited = await self.frontier.gate(self.frontier.unit(request), delay)
         if waited:
             self.stats.inc_value("gikcrawl/distributed/host_wait_ms", int(waited * 1000))
 
     def release(self, slot, request) -> None:
-        self.frontier.release(self.frontier.unit(request), self._delay(slot, request))
+        held = self.held.get(slot)
+        if held is not None and held[0] is request:
+            self.frontier.release(self.frontier.unit(request), max(slot.polite_delay(),
+                                                                   self.frontier.request_delay(request)))
+        super().release(slot, request)
 
 
 class InflightDoneMiddleware:

@@ -14,14 +14,20 @@
    DOWNLOAD_DELAY) is never undercut: not by jitter (DOWNLOAD_DELAY_JITTER only lengthens the wait, by up
    to that fraction), nor by AutoThrottle, whose lower bound is the global DOWNLOAD_DELAY and which would
    otherwise bring a site configured for 2 s down to 1 s.
-4. Where the delay is kept is a pluggable gate. `LocalGate` (one process): the slot spaces its requests
-   by the delay, counted from the previous send, as Scrapy does. `gikcrawl.distributed.RedisGate`
-   (installed by the Redis scheduler): the slot applies no delay of its own; each request takes the host's
-   shared slot in Redis when it reaches the handler — one request per host at a time across all workers,
-   ≥ the same delay after the previous answer.
+4. The delay runs from the previous answer, measured where it matters. A host with a delay gets one
+   request at a time, and the next leaves ≥ the delay after the previous one's answer (or failure) came
+   back: Scrapy counts it from the moment a request leaves the slot's queue, before the middlewares and the
+   reactor's backlog, so on a busy process two requests could reach the server closer than the delay
+   (bench/national.py counted 0.978 s gaps). A host thus gets ≤ 1/(delay + latency) requests/s.
+5. Where that is kept is a pluggable gate, taken when the request reaches the handler (after robots.txt,
+   retry backoff and every middleware) and given back with its answer: `LocalGate` (one process) keeps it
+   in the slot; `gikcrawl.distributed.RedisGate` (installed by the Redis scheduler) also takes the host's
+   shared slot in Redis, so the rule holds across all workers. Requests of this process to one host wait
+   for each other here, without asking Redis.
 """
 from __future__ import annotations
 
+import asyncio
 import random
 from time import monotonic
 
@@ -41,11 +47,12 @@ def politeness_unit(request, sites) -> str:
 
 
 class FloorSlot(Slot):
-    __slots__ = ("floor",)
+    __slots__ = ("floor", "answered")
 
     def __init__(self, concurrency: int, delay: float, jitter: float = 0.0, floor: float = 0.0):
         super().__init__(concurrency, delay, jitter)
         self.floor = floor
+        self.answered = -1e18             # monotonic time the last answer (or failure) came back
 
     def polite_delay(self) -> float:
         """The slot's delay without jitter: its own (AutoThrottle's) but never below the configured floor."""
@@ -59,16 +66,46 @@ class FloorSlot(Slot):
 
 
 class LocalGate:
-    """One process: the slot keeps the delay between its sends; nothing to take or give back."""
+    """One request at a time per slot with a delay, leaving ≥ the delay after the previous answer."""
+
+    def __init__(self):
+        self.held: dict[Slot, tuple] = {}     # slot → (the request holding it, a future done when it is back)
 
     def local_delay(self, slot: FloorSlot) -> float:
+        return 0.0                             # kept by acquire, from answers
+
+    def delay(self, slot: FloorSlot, request) -> float:
         return slot.download_delay()
 
     async def acquire(self, slot: FloorSlot, request) -> None:
-        return None
+        delay = self.delay(slot, request)
+        if delay <= 0:
+            return
+        while (held := self.held.get(slot)) is not None:
+            await asyncio.shield(held[1])
+        self.held[slot] = (request, asyncio.get_running_loop().create_future())
+        try:
+            await self.take(slot, request, delay)
+        except BaseException:
+            self._free(slot, request)
+            raise
+
+    async def take(self, slot: FloorSlot, request, delay: float) -> None:
+        wait = slot.answered + delay - monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
 
     def release(self, slot: FloorSlot, request) -> None:
-        return None
+        if self._free(slot, request):
+            slot.answered = monotonic()
+
+    def _free(self, slot: FloorSlot, request) -> bool:
+        held = self.held.get(slot)
+        if held is None or held[0] is not request:
+            return False
+        del self.held[slot]
+        held[1].set_result(None)
+        return True
 
 
 class PoliteDownloader(Downloader):
