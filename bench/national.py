@@ -1,5 +1,5 @@
-"""National-scale simulation: many county sites at once, each a server on 127.0.0.1 (one port per host)
-answering in 100–300 ms and enforcing 1 request/s (a faster request is a violation, answered 429).
+"""National-scale simulation: many county sites at once, each a server on 127.0.0.1 (a port and a host name
+of its own, resolved to 127.0.0.1 by gikfixtures.loopback) answering in 100–300 ms and enforcing 1 request/s (a faster request is a violation, answered 429).
 Measures pages/s, CPU per page and hosts kept busy for: one process without Redis, then 1, 2 and 4 workers
 on one Redis frontier, all in the same run, over the same sites; prints a table and the extrapolation to a
 national crawl.
@@ -9,7 +9,10 @@ national crawl.
 Every configuration crawls for --seconds from its first page; pages/s, CPU and hosts are counted at the servers
 from second 8 on, so short runs compare steady states rather than start-up costs. "hosts busy": hosts with
 a request being answered, sampled every 0.1 s; "hosts/s": hosts that received a request in each second;
-"closest": the smallest gap between two requests to one host among the violations.
+"closest": the smallest gap between two requests to one host among the violations; "CPU ms/page": the
+crawl processes' CPU time (/proc, user + system) per page, valid on a loaded machine; "redis/page": commands
+Redis served per page (its own counters; a script's inner commands count too); "redis ms": Redis's own CPU
+per page; "load": the 1-minute load average at the end of the configuration.
 """
 from __future__ import annotations
 
@@ -140,19 +143,21 @@ def run(config: str, workers: int, hosts: list[PoliteHost], sites_yaml: Path, tm
     while not stats.pages and time.monotonic() - launched < 120:      # start-up (imports, Redis, first page)
         time.sleep(0.05)
     t0 = time.monotonic()
-    samples, cpu0, calls0 = [], None, 0
+    samples, cpu0, calls0, rcpu0 = [], None, 0, 0.0
     while time.monotonic() - t0 < seconds:
         time.sleep(0.1)
         if time.monotonic() - t0 >= WARMUP:
             if cpu0 is None:
                 cpu0 = sum(cpu_seconds(p.pid) for p in procs)
                 calls0 = redis_calls(port)
+                rcpu0 = cpu_seconds(redis.pid) if redis is not None else 0.0
             samples.append(stats.hosts_busy())
         if all(p.poll() is not None for p in procs):
             break
     t1 = time.monotonic()
     cpu = sum(cpu_seconds(p.pid) for p in procs if p.poll() is None) - (cpu0 or 0)
     calls = redis_calls(port) - calls0 if cpu0 is not None else 0
+    rcpu = cpu_seconds(redis.pid) - rcpu0 if redis is not None and cpu0 is not None else 0.0
     load = os.getloadavg()[0]
     for p in procs:
         if p.poll() is None:
@@ -176,6 +181,7 @@ def run(config: str, workers: int, hosts: list[PoliteHost], sites_yaml: Path, tm
             "pages_s": len(window) / span if span > 0 else 0.0, "cpu_ms_page": 1000 * cpu / max(1, len(window)),
             "busy": sum(samples) / max(1, len(samples)), "hosts_per_s": sum(recent) / max(1, len(recent)),
             "violations": violations, "closest": closest, "redis_calls_page": calls / max(1, len(window)),
+            "redis_ms_page": 1000 * rcpu / max(1, len(window)),
             "load": load}
 
 
@@ -217,12 +223,12 @@ def main() -> int:
     print(f"\n{a.hosts} hosts, 100-300 ms latency, 1 request/s each; {a.seconds:.0f} s per configuration, "
           f"measured after {WARMUP:.0f} s; {os.cpu_count()} cores shared with the servers and Redis")
     print(f"{'configuration':14s} {'pages/s':>8s} {'vs no-redis':>11s} {'vs 1 worker':>11s} {'CPU ms/page':>11s} "
-          f"{'hosts busy':>10s} {'hosts/s':>8s} {'violations':>10s} {'closest':>8s} {'redis/page':>10s} {'load':>5s}")
+          f"{'hosts busy':>10s} {'hosts/s':>8s} {'violations':>10s} {'closest':>8s} {'redis/page':>10s} {'redis ms':>8s} {'load':>5s}")
     for r in results:
         closest = "-" if r["closest"] is None else f"{r['closest']:.3f}s"
         print(f"{r['config']:14s} {r['pages_s']:8.1f} {r['pages_s'] / base:10.2f}x {r['pages_s'] / one:10.2f}x "
               f"{r['cpu_ms_page']:11.1f} {r['busy']:10.1f} {r['hosts_per_s']:8.1f} {r['violations']:10d} {closest:>8s} "
-              f"{r['redis_calls_page']:10.1f} {r['load']:5.1f}")
+              f"{r['redis_calls_page']:10.1f} {r['redis_ms_page']:8.2f} {r['load']:5.1f}")
     pages = 2800 * 300
     load = os.getloadavg()[0]
     print(f"\nload average now {load:.1f} on {os.cpu_count()} cores: the rates above are what the share of CPU "

@@ -246,6 +246,7 @@ class Frontier:
         self.token = uuid.uuid4().hex
         self.sites = getattr(spider, "sites", None) or {}
         self.pending: list = []               # requests added since the last flush, as script arguments
+        self.sent: set[bytes] = set()         # fingerprints this process sent to the seen-set
         self._enqueue = server.register_script(_ENQUEUE)
         self._pop = server.register_script(_POP)
         self._recover = server.register_script(_RECOVER)
@@ -269,11 +270,19 @@ class Frontier:
     def unit(self, request) -> str:
         return politeness_unit(request, self.sites)
 
-    def add(self, request) -> None:
-        """Queue request with the next `flush` (one script call for all the requests added meanwhile)."""
-        self.pending.extend((fingerprint(request).hex(), -request.priority, self.encode(request),
+    def add(self, request) -> bool:
+        """Queue request with the next `flush` (one script call for all the requests added meanwhile).
+        False: this worker already sent its fingerprint to the run's seen-set, so Redis would refuse it; the
+        seen-set only grows within a run, so that answer is exact and costs no serialisation."""
+        fp = fingerprint(request)
+        if not request.dont_filter:
+            if fp in self.sent:
+                return False
+            self.sent.add(fp)
+        self.pending.extend((fp.hex(), -request.priority, self.encode(request),
                              "1" if request.dont_filter else "0", self.unit(request),
                              self.delay_ms(self.request_delay(request))))
+        return True
 
     def flush(self, done=None) -> tuple[int, int]:
         """Seen-set and queue for the requests added since the last flush, in one step, and `done` (a
@@ -283,8 +292,12 @@ class Frontier:
             return 0, 0
         args, self.pending = self.pending, []
         k = self.k
-        out = self._enqueue(keys=[k["seen"], k["ready"], k["next"], k["delay"], k["seq"], k["inflight"] + worker],
-                            args=[k["q"], rid, *args])
+        try:
+            out = self._enqueue(keys=[k["seen"], k["ready"], k["next"], k["delay"], k["seq"], k["inflight"] + worker],
+                                args=[k["q"], rid, *args])
+        except BaseException:
+            self.sent.difference_update(bytes.fromhex(fp) for fp in args[::6])   # not stored after all
+            raise
         queued = sum(int(x) for x in out)
         return queued, len(out) - queued
 
@@ -292,8 +305,7 @@ class Frontier:
         """Seen-set and queue in one step, at once. False: seen before (and not dont_filter)."""
         pending, self.pending = self.pending, []
         try:
-            self.add(request)
-            return self.flush()[0] == 1
+            return self.add(request) and self.flush()[0] == 1
         finally:
             self.pending = pending + self.pending
 
@@ -505,8 +517,11 @@ class RedisScheduler(BaseScheduler):
     def enqueue_request(self, request) -> bool:
         """Buffered: the requests of one callback go into Redis with one script call, at the latest together
         with that callback's end (`Frontier.done`), else on the next `next_request`. The seen-set is checked
-        then, so a duplicate counts in dupefilter/filtered but is not reported back as dropped."""
-        self.frontier.add(request)
+        then for requests this worker has not sent before, so such a duplicate (another worker's) counts in
+        dupefilter/filtered but is not reported back as dropped."""
+        if not self.frontier.add(request):
+            self.stats.inc_value("dupefilter/filtered")
+            return False
         self.not_before = 0.0                 # a host may be ready now
         return True
 
