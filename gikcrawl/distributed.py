@@ -10,7 +10,8 @@ The frontier is per host (host = host:port of the URL, the server that politenes
   ready       sorted set host → time (ms, Redis clock) from which its next request may be taken
   next/delay  hashes host → next allowed time / politeness delay (ms); sent/busy: host → last send or
               answer / end of the request in flight (expires after DOWNLOAD_TIMEOUT if its worker died)
-A worker pops only from a host whose time has come, and pushes the host's time on by its delay at once:
+A worker pops only from a host whose time has come and that has no request in flight at any worker, and
+pushes the host's time on by its delay at once:
 no worker holds a request it cannot start, and there is no head-of-line blocking behind a busy host.
 The host slot is taken for good at the moment the request is handed to the download handler (`RedisGate`, the
 gate of gikcrawl/downloader.py's one downloader): one request per host at a time across all workers, leaving ≥
