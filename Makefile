@@ -30,13 +30,14 @@ $(BIN)/activate:
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 	$(BIN)/pip install -q --disable-pip-version-check --upgrade "pip>=24"
-	$(BIN)/pip install -q --disable-pip-version-check -e '.[test]'
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[test,distributed]'
 	touch $@
 
 install: $(VENV)/.installed
 
-# pywb (`gikcrawl serve`, the replay tests) in its own venv beside $(VENV): pywb 2.10 pins redis 2.10.6,
-# gikcrawl's scrapy-redis needs redis 8. `gikcrawl serve` finds it there.
+# pywb (`gikcrawl serve`, the replay tests) in its own venv beside $(VENV): the tests need the [distributed]
+# extra (redis-py 8) and pywb, which pins redis 2.10.6 (the [replay] extra: one or the other per venv).
+# `gikcrawl serve` finds it there.
 PYWB_VENV ?= $(VENV)-pywb
 $(PYWB_VENV)/.installed: replay-requirements.txt
 	$(PYTHON) -m venv $(PYWB_VENV)

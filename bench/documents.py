@@ -8,7 +8,8 @@
    of the truth's table cells (active_disclosure, applications, review_litigation) whose parsed value equals
    the truth. The image carrier holds the applications table only and is scored on it. OCR carriers
    (image, scanned 200 dpi PDF) need tesseract + chi_sim; DOC/RTF need LibreOffice; missing tools are
-   reported as skipped. ``--ocr-n`` (default 10) limits the slow OCR carriers.
+   reported as skipped. ``--ocr-n`` (default 10) limits the slow OCR carriers. OFD: ``gikfixtures.ofdgen``,
+   ruled (cell boxes drawn) and unruled (only gaps show the columns).
 3. Office-made corpus (``--office-n`` reports, ``--scan-n`` of them scanned; ``--office-only``): the HTML
    report exported by LibreOffice (PDF, DOCX), printed by Chromium (PDF, also with grey rulings), and
    scans of the LibreOffice PDF (300 dpi clean; 150 dpi noisy, 0.6° and shifted; 200 dpi grey rulings,
@@ -25,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gikcrawl import documents as D                       # noqa: E402
 from gikfixtures import docgen as g                 # noqa: E402
+from gikfixtures import ofdgen                      # noqa: E402
 from gikfixtures.reportgen import make_report       # noqa: E402
 from gikcrawl.parser import parse_document                # noqa: E402
 
@@ -58,6 +60,8 @@ CARRIERS = {   # name: (render(truth) → bytes, filename, tables scored, needs)
     "rtf": (g.render_rtf, "r.rtf", None, "office"),
     "image": (lambda t: g.render_image(t, "applications"), "r.png", ("applications",), "ocr"),
     "pdf-ocr": (g.scanned_pdf, "r.pdf", None, "ocr"),
+    "ofd": (ofdgen.render_ofd, "r.ofd", None, None),
+    "ofd-unruled": (lambda t: ofdgen.render_ofd(t, ruled=False), "r.ofd", None, None),
 }
 
 

@@ -1,46 +1,21 @@
 """Reports carried by attachments: one record per report whatever the carriers.
 
-attachment_record() turns an archived attachment (PDF, DOCX, XLS(X), DOC/WPS/RTF, image) into a parser
+attachment_record() turns an archived attachment (any carrier of gikcrawl.carriers) into a parser
 record through gikcrawl.documents; merge() joins a report page's record with its attachments' records
 (gikcrawl.report.build_report is the one caller on every path):
 the figures come from the most structured carrier that has tables (HTML, then DOCX/XLSX, then DOC/WPS/RTF,
-then PDF text, then OCR), the record lists every carrier seen, and where two carriers disagree on a figure
+then PDF/OFD text, then OCR: carriers.rank), the record lists every carrier seen, and where two carriers disagree on a figure
 the record says so in its warnings. Pure functions: the live crawl and replay call them alike.
 """
 from __future__ import annotations
 
 import copy
 import re
-import zlib
-from urllib.parse import unquote, urlsplit
 
-from .parser import parse_document
+from . import carriers
+from .carriers import filename_of, of_response as response_carrier  # noqa: F401 - their old home
 from .meta import KIND
-
-RANK = {"html": 0, "docx": 1, "xlsx": 1, "xls": 1, "doc": 2, "wps": 2, "rtf": 2, "pdf": 3, "pdf-ocr": 4,
-        "image": 4}
-_FILENAME = re.compile(r"""filename\*?=(?:UTF-8''|")?([^";]+)""", re.IGNORECASE)
-
-
-def filename_of(url: str, content_disposition: str | bytes | None = None) -> str:
-    if isinstance(content_disposition, bytes):
-        content_disposition = content_disposition.decode("utf-8", "replace")
-    m = _FILENAME.search(content_disposition or "")
-    if m:
-        return unquote(m.group(1)).strip()
-    parts = urlsplit(url)
-    for key_value in parts.query.split("&"):
-        key, _, value = key_value.partition("=")
-        if key.lower() in ("file", "filename", "path", "url") and "." in value:
-            return unquote(value).rsplit("/", 1)[-1]
-    return unquote(parts.path.rsplit("/", 1)[-1])
-
-
-def is_document(body: bytes, url: str, content_type: str | bytes | None, disposition=None) -> bool:
-    from .documents import sniff
-    if isinstance(content_type, bytes):
-        content_type = content_type.decode("latin-1")
-    return sniff(body[:8192], filename_of(url, disposition), content_type or "") is not None
+from .parser import parse_document
 
 
 def _source(url: str, site_key: str | None, content_type, warc: dict | None) -> dict:
@@ -62,29 +37,6 @@ def unreadable_record(reason: str, *, url: str, site_key: str | None, content_ty
     record["warnings"] = [f"{carrier_label(carrier, url)}: {reason}; it gave no figures"]
     record["carrier"] = carrier
     return record
-def _head(body: bytes, encoding: bytes | str | None) -> bytes:
-    """The first bytes of a body as the server meant them (the raw body is still Content-Encoded where the
-    classifier runs, next to the downloader)."""
-    enc = (encoding.decode("latin-1") if isinstance(encoding, bytes) else encoding or "").strip().lower()
-    if enc in ("gzip", "x-gzip", "deflate"):
-        try:
-            return zlib.decompressobj(zlib.MAX_WBITS | 32).decompress(body[:65536], 8192)
-        except zlib.error:
-            try:
-                return zlib.decompressobj(-zlib.MAX_WBITS).decompress(body[:65536], 8192)
-            except zlib.error:
-                return body[:8192]
-    return body[:8192]
-
-
-def response_carrier(body: bytes, url: str, content_type=None, disposition=None, encoding=None) -> str | None:
-    """What a response is, whatever the link that led to it: a document carrier ("pdf", "docx", "image", …)
-    by its magic bytes, else by Content-Disposition filename / URL extension / Content-Type when the bytes
-    do not look like HTML or text; None for a page."""
-    from .documents import sniff
-    if isinstance(content_type, bytes):
-        content_type = content_type.decode("latin-1")
-    return sniff(_head(body, encoding), filename_of(url, disposition), content_type or "")
 
 
 class DocumentKindMiddleware:
@@ -102,9 +54,9 @@ class DocumentKindMiddleware:
     def process_response(self, request, response, spider=None):
         kind = request.meta.get(KIND)
         if kind in ("report", "list") and not request.meta.get("playwright") and 200 <= response.status < 300:
-            carrier = response_carrier(response.body, response.url, response.headers.get(b"Content-Type"),
-                                       response.headers.get(b"Content-Disposition"),
-                                       response.headers.get(b"Content-Encoding"))
+            carrier = carriers.of_response(response.body, response.url, response.headers.get(b"Content-Type"),
+                                           response.headers.get(b"Content-Disposition"),
+                                           response.headers.get(b"Content-Encoding"))
             if carrier is not None:
                 request.meta.update(kind="attachment", linked_as=kind)
                 if self.stats:
@@ -116,17 +68,17 @@ def attachment_record(body: bytes, *, url: str, site_key: str | None, content_ty
                       disposition=None, link_text: str = "", max_pages: int = 200, timeout: float = 120) -> dict:
     """The parser record of one attachment. A document that cannot be read gives a record with format
     "unknown" and a warning saying why (the raw file stays archived)."""
-    from .documents import DocumentError, extract, sniff
+    from .documents import DocumentError, extract
     from .report_images import too_small
     if isinstance(content_type, bytes):
         content_type = content_type.decode("latin-1")
     name = filename_of(url, disposition)
-    carrier = sniff(body, name, content_type or "")
+    carrier = carriers.sniff(body, name, content_type)
     label = carrier_label(carrier, url)
     try:
         if carrier is None:
             raise DocumentError(f"not a document this crawler reads ({name or url})")
-        if carrier == "image" and (small := too_small(body)):
+        if carriers.get(carrier).image and (small := too_small(body)):
             raise DocumentError(small)
         doc = extract(body, carrier, filename=name, max_pages=max_pages, timeout=timeout)
     except DocumentError as e:
@@ -172,12 +124,27 @@ def _carrier_entry(record: dict, carrier: str) -> dict:
     return entry
 
 
+# What a page's parse says about its own tables, and no longer holds once a carrier gave the figures.
+_PAGE_TABLE_WARNING = re.compile(r"^(?:report (?:published as images only|page without report text) \(|not recognised as a "
+                                 r"|(?:active_disclosure|applications|review_litigation): table not found$)")
+
+
+def _page_warnings(warnings: list[str], carrier: str, url: str | None) -> list[str]:
+    """The page's warnings when another carrier gave the figures: those saying the page itself had no
+    tables are said once, with where the figures come from instead."""
+    kept = [w for w in warnings if not _PAGE_TABLE_WARNING.match(w)]
+    if len(kept) < len(warnings):
+        kept.append(f"the page's own text holds no statistics tables; the record's figures come from "
+                    f"{carrier.upper()} {url}")
+    return kept
+
+
 def merge(page: dict | None, attachments: list[dict]) -> dict:
     """One record for a report from its page (None for a report published only as a file) and its
     attachments' records (in URL order)."""
     attachments = sorted(attachments, key=lambda r: r["source"].get("url") or "")
     candidates = ([("html", page)] if page else []) + [(a.get("carrier") or "unknown", a) for a in attachments]
-    with_tables = [(RANK.get(c, 9), n, c, r) for n, (c, r) in enumerate(candidates) if r["tables"]]
+    with_tables = [(carriers.rank(c), n, c, r) for n, (c, r) in enumerate(candidates) if r["tables"]]
     result = copy.deepcopy(page if page is not None else attachments[0])
     if with_tables:
         _, _, best_carrier, best = min(with_tables)
@@ -192,6 +159,8 @@ def merge(page: dict | None, attachments: list[dict]) -> dict:
             if best.get("ocr_confidence") is not None:
                 result["ocr_confidence"] = best["ocr_confidence"]
         result["figures_from"] = {"carrier": best_carrier, "url": best["source"].get("url")}
+        if page is not None and best is not page:
+            result["warnings"] = _page_warnings(page["warnings"], best_carrier, best["source"].get("url"))
         ours = _cells(best["tables"])
         for _, _, carrier, other in with_tables:
             if other is best:

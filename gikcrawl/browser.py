@@ -18,6 +18,7 @@ from pathlib import Path
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 from scrapy_playwright.page import PageMethod
 
+from .archive.statusline import StatusLineHTTP11DownloadHandler
 from .meta import BROWSER_DOCUMENT, SITE, WARC
 from .encoding import UndecodableError, decode
 from .extract import header_charset
@@ -100,7 +101,9 @@ class _CharsetRoute:
         await self._route.fulfill(status=response.status, headers=headers, body=body)
 
 
-class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):
+# scrapy-playwright hands requests without `playwright` meta to super().download_request: with this base
+# after it in the MRO, that is the status-remembering HTTP/1.1 handler (gikcrawl/archive/statusline.py)
+class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler, StatusLineHTTP11DownloadHandler):
     def __init__(self, crawler):
         super().__init__(crawler)
         self.executable = browser_path(crawler.settings)

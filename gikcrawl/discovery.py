@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, unquote, urljoin, urlsplit
 
 from parsel import Selector
 
+from . import carriers
 from .sites import SiteConfig, is_xpath
 
 COLUMN_TEXT = re.compile(r"^(?:政府)?(?:信息)?公开年报$|^政府信息公开(?:工作)?年度报告$|^(?:部门|乡镇|街道)?(?:政府)?"
@@ -26,8 +27,8 @@ REPORT_REJECT = re.compile(r"通知|关于(?:做好|印发|开展|报送|编制)
 PAGER_TEXT = re.compile(r"^(?:下一?页|下页|尾页|末页|>|>>|»|›|下一頁)$")
 PAGER_HREF = re.compile(r"(?:index|default|list)[_\-]\d+\.s?html?$|[?&](?:page|pageno|pagenum|cur_page|curpage|"
                         r"pageindex|currpage|pn)=\d+", re.IGNORECASE)
-ATTACHMENT_EXT = ("pdf", "doc", "docx", "xls", "xlsx", "wps", "rtf", "et", "ofd")
-_ATTACHMENT = re.compile(r"\.(?:%s)(?:$|[?#])" % "|".join(ATTACHMENT_EXT), re.IGNORECASE)
+_ATTACHMENT = re.compile(r"\.(?:%s)(?:$|[?#])" % "|".join(map(re.escape, carriers.followed_extensions())),
+                         re.IGNORECASE)
 _INDEX_PAGE = re.compile(r"(?:/|/index(?:_\d+)?\.s?html?|/default\.s?html?|/list\.s?html?)$", re.IGNORECASE)
 _CREATE_PAGE = re.compile(r"createPageHTML\s*\(([^)]*)\)")
 _JS_VAR = r"(?:var\s+|let\s+|const\s+)?{name}\s*=\s*(\d+)"

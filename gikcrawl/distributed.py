@@ -40,20 +40,22 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-import redis
 from scrapy import signals
 from scrapy.core.scheduler import BaseScheduler
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy.utils.defer import deferred_from_coro
-from scrapy.settings import Settings
 from scrapy.utils.request import fingerprint, request_from_dict
-from scrapy_redis.connection import get_redis_from_settings
 from twisted.internet import task
 
 from .downloader import LocalGate, PoliteDownloader, politeness_unit
+from .extras import redis_py
 from .meta import INFLIGHT
 from .runs import run_state
+
+if TYPE_CHECKING:             # redis-py is the [distributed] extra: imported where a Redis URL is used
+    import redis
 
 logger = logging.getLogger(__name__)
 
@@ -61,12 +63,13 @@ RUN_KEY = "gikcrawl:run"
 
 
 def redis_client(settings) -> redis.Redis:
-    """The client for REDIS_URL with REDIS_PARAMS (password, TLS, timeouts …), as scrapy-redis builds it."""
-    return get_redis_from_settings(settings)
+    """The client for REDIS_URL, with REDIS_PARAMS (password, TLS, timeouts …) over these defaults."""
+    return redis_from_url(settings.get("REDIS_URL"), settings.getdict("REDIS_PARAMS"))
 
 
-def redis_from_url(url: str) -> redis.Redis:
-    return redis_client(Settings({"REDIS_URL": url}))
+def redis_from_url(url: str, params: dict | None = None) -> redis.Redis:
+    kw = dict({"socket_timeout": 30, "socket_connect_timeout": 10, "retry_on_timeout": True}, **(params or {}))
+    return redis_py().Redis.from_url(url, **dict(kw, decode_responses=False))
 
 
 def shared_run_id(url: str, proposed: str, new_run: bool = False) -> str:

@@ -1,4 +1,4 @@
-"""Report attachments (PDF, DOCX, XLSX/XLS, DOC/WPS/RTF, images) → parser input lines.
+"""Report attachments (PDF, DOCX, XLSX/XLS, DOC/WPS/RTF, images; OFD in gikcrawl.ofd) → parser input lines.
 
 ``extract(data)`` returns :class:`Extracted`; its ``lines`` feed ``parser.parse_document(lines, lines, [])``
 like the HTML path's: prose as text lines, each table row as one pipe row "| a | b | c |" holding the row's
@@ -17,6 +17,7 @@ OWN cells (cells covered by a row/column span are dropped, a blank cell stays ""
   snapped to it. Text outside tables goes by tesseract's lines; unruled rows are split into cells at wide
   gaps. OCR output always carries a warning and the mean word confidence.
 
+Which carrier a file is, and which function here reads it, is gikcrawl.carriers' table.
 Every failure is a :class:`DocumentError` with a one-line reason; no library exception escapes.
 """
 from __future__ import annotations
@@ -59,7 +60,7 @@ APT_OFFICE = "apt-get install libreoffice-writer-nogui"
 @dataclass
 class Extracted:
     lines: list[str]          # text lines; tables as pipe rows of each row's own cells
-    carrier: str              # "pdf" | "docx" | "xlsx" | "xls" | "doc" | "wps" | "rtf" | "image" | "pdf-ocr"
+    carrier: str              # "pdf" | "docx" | "xlsx" | "xls" | "doc" | "wps" | "rtf" | "image" | "pdf-ocr" | "ofd"
     warnings: list[str]
     ocr_confidence: float | None = None   # 0-100 mean word confidence when OCR was used
     pages: int | None = None
@@ -69,58 +70,9 @@ class DocumentError(Exception):
     """One-line reason: encrypted, password-protected, corrupt, too large, zip bomb, unsupported, timeout."""
 
 
-# --- sniffing --------------------------------------------------------------------------------------
+# --- sniffing: gikcrawl.carriers (re-exported: callers and tests read them here) ---------------------
 
-_EXT = {**dict.fromkeys(("pdf",), "pdf"), **dict.fromkeys(("docx", "docm", "dotx"), "docx"),
-        **dict.fromkeys(("xlsx", "xlsm"), "xlsx"), **dict.fromkeys(("xls", "et"), "xls"),
-        **dict.fromkeys(("doc", "dot"), "doc"), "wps": "wps", "rtf": "rtf",
-        **dict.fromkeys(("png", "jpg", "jpeg", "gif", "tif", "tiff", "bmp"), "image")}
-_CTYPE = {"application/pdf": "pdf", "application/msword": "doc", "application/rtf": "rtf", "text/rtf": "rtf",
-          "application/vnd.ms-excel": "xls", "application/kswps": "wps", "application/wps-office.wps": "wps",
-          "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
-          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx"}
-_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_IMAGES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*", b"BM")
-
-
-def sniff(data: bytes, filename: str = "", content_type: str = "") -> str | None:
-    """The carrier of `data`: magic bytes first, then extension / Content-Type; None if not a document."""
-    name = filename.split("?")[0].split("#")[0].lower()
-    ext = _EXT.get(name.rsplit(".", 1)[-1]) if "." in name else None
-    if b"%PDF-" in data[:1024]:
-        return "pdf"
-    if data[:4] == b"PK\x03\x04":
-        try:
-            names = zipfile.ZipFile(io.BytesIO(data)).namelist()
-        except (zipfile.BadZipFile, ValueError, OSError):
-            return ext if ext in ("docx", "xlsx") else None
-        return ("docx" if any(n.startswith("word/") for n in names) else
-                "xlsx" if any(n.startswith("xl/") for n in names) else None)
-    if data[:8] == _OLE:       # stream names are UTF-16 in the directory sectors
-        if "EncryptedPackage".encode("utf-16-le") in data:
-            return ext if ext in ("docx", "xlsx") else "docx"      # a password-protected OOXML file
-        if "WordDocument".encode("utf-16-le") in data:
-            return "wps" if ext == "wps" else "doc"
-        if "Workbook".encode("utf-16-le") in data or "Book".encode("utf-16-le") in data:
-            return "xls"
-        return ext if ext in ("doc", "wps", "xls") else None
-    if data.lstrip()[:5] == b"{\\rtf":
-        return "rtf"
-    if data.startswith(_IMAGES):
-        return "image"
-    head = data[:2048]
-    if not data or head.lstrip()[:1] == b"<" or b"<html" in head.lower() or _texty(head):
-        return None            # HTML error pages, Word-as-HTML .doc, MHT, plain text: not documents
-    ctype = content_type.split(";")[0].strip().lower()
-    return ext or _CTYPE.get(ctype) or ("image" if ctype.startswith("image/") else None)
-
-
-def _texty(head: bytes) -> bool:
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as e:
-        return e.start > len(head) - 4 and b"\x00" not in head      # only a character cut at the end
-    return b"\x00" not in head
+from .carriers import OLE as _OLE, sniff  # noqa: E402,F401
 
 
 # --- entry point -----------------------------------------------------------------------------------
@@ -145,11 +97,11 @@ def extract(data: bytes, carrier: str | None = None, *, filename: str = "", max_
             ocr: bool = True, timeout: float = 300) -> Extracted:
     carrier = carrier or sniff(data, filename)
     if carrier is None:
-        raise DocumentError("unsupported: not a PDF, Office, RTF or image file")
+        raise DocumentError("unsupported: not a PDF, Office, RTF, OFD or image file")
     if len(data) > MAX_BYTES:
         raise DocumentError(f"too large: {len(data) >> 20} MB (limit {MAX_BYTES >> 20} MB)")
-    handler = {"pdf": _pdf, "pdf-ocr": _pdf, "docx": _docx, "xlsx": _xlsx, "xls": _xls, "doc": _office,
-               "wps": _office, "rtf": _office, "image": _image}.get(carrier)
+    from .carriers import get
+    handler = getattr(get(carrier), "extractor", None)
     if handler is None:
         raise DocumentError(f"unsupported: carrier {carrier!r}")
     ctx = _Ctx(max_pages, ocr, time.monotonic() + timeout, timeout)
@@ -162,7 +114,7 @@ def extract(data: bytes, carrier: str | None = None, *, filename: str = "", max_
         raise DocumentError(f"corrupt {carrier.upper()}: {type(e).__name__}{': ' + detail if detail else ''}") \
             from None
     conf = round(sum(ctx.confs) / len(ctx.confs), 1) if ctx.confs else None
-    if carrier in ("image", "pdf-ocr") or ctx.confs:
+    if get(carrier).image or ctx.confs:
         ctx.warnings.append(f"OCR: mean word confidence {conf or 0:.0f}%; figures from OCR need checking")
     lines = [x if x.startswith("| ") and x.endswith(" |") else _clean(x) for x in lines]   # pipe rows: clean cells
     return Extracted([x for x in lines if x], carrier, ctx.warnings, conf, pages)
@@ -494,12 +446,14 @@ def _docx_body(el, out: list[str]) -> None:
 def _docx(data: bytes, c: _Ctx, carrier: str = "docx"):
     _zip_guard(data)
     import docx
+
+    from .carriers import by_extension, is_image
     lines: list[str] = []
     _docx_body(docx.Document(io.BytesIO(data)).element.body, lines)
     if sum(len(x.strip()) for x in lines) < 50 and c.ocr:     # a scan pasted into Word
         z = zipfile.ZipFile(io.BytesIO(data))
         for name in sorted(n for n in z.namelist() if n.startswith("word/media/") and
-                           _EXT.get(n.lower().rsplit(".", 1)[-1]) == "image")[:c.max_pages]:
+                           is_image(getattr(by_extension(n), "name", None)))[:c.max_pages]:
             lines += _image(z.read(name), c, "image")[0]
     return lines, carrier, None
 

@@ -37,9 +37,9 @@ def read_report_file(path: str | os.PathLike, data: bytes | None = None) -> str:
 
 def parse_file(path: str | os.PathLike) -> dict:
     """The record for one file, through the same extraction as crawled pages and attachments: .txt and
-    .html, and documents (PDF, DOCX, XLS(X), DOC/WPS/RTF, images) as the crawl reads attachments."""
+    .html, and documents (every carrier of gikcrawl.carriers) as the crawl reads attachments."""
     data = read_bytes(path)
-    from .documents import sniff
+    from .carriers import sniff
     if sniff(data[:8192], Path(path).name) is not None:
         from .attachments import attachment_record
         from .report import Carrier, build_report

@@ -11,3 +11,4 @@ WARC_SKIP = "warc_skip"         # served from the archive (resume): not written 
 CHANGE = "change"               # new | unchanged | changed | vanished | gone, vs the previous capture
 BROWSER_DOCUMENT = "browser_document"   # the main document's network response as the browser received it
 INFLIGHT = "gik_inflight"       # distributed: worker:id of the in-flight entry this request holds
+RECEIVED_STATUS = "gikcrawl_received_status"   # (code, protocol) of a response whose headers arrived (statusline.py)

@@ -2,8 +2,9 @@
 
 The collection is the archive directory itself: pywb's config (written to a temporary directory) points
 its index_paths at the CDXJ files beside the WARCs and its archive_paths at the WARCs; nothing is copied.
-pywb lives in its own virtual environment (see `find_pywb`): pywb 2.10 pins redis 2.10.6, gikcrawl's
-scrapy-redis needs redis 8, so the two cannot share one.
+pywb is the [replay] extra (`pip install 'gikcrawl[replay]'`), or in an environment of its own (`make
+replay-env`, see `find_pywb`) beside one with the [distributed] extra: every pywb release pins redis 2.10.6,
+the distributed frontier needs redis-py >= 4, so the two extras cannot share one environment.
 """
 from __future__ import annotations
 
@@ -31,18 +32,20 @@ class ServeError(Exception):
 
 
 def find_pywb(explicit: str | None = None) -> Path:
-    """pywb's `wayback` command: the given path, $GIKCRAWL_PYWB, `wayback` on PATH, or the environment
-    `make replay-env` makes beside this one (.venv-pywb next to .venv)."""
+    """pywb's `wayback` command: the given path, $GIKCRAWL_PYWB, this environment's own (the [replay] extra),
+    `wayback` on PATH, or the environment `make replay-env` makes beside this one (.venv-pywb next to .venv)."""
     if explicit:
         candidates = [explicit]
     else:
-        candidates = [ os.environ.get("GIKCRAWL_PYWB"), shutil.which("wayback"),
-                      str(Path(sys.prefix).with_name(Path(sys.prefix).name + "-pywb") / "bin" / "wayback")]
+        prefix = Path(sys.prefix)
+        candidates = [os.environ.get("GIKCRAWL_PYWB"), str(prefix / "bin" / "wayback"), shutil.which("wayback"),
+                      str(prefix.with_name(prefix.name + "-pywb") / "bin" / "wayback")]
     for c in candidates:
         if c and Path(c).is_file() and os.access(c, os.X_OK):
             return Path(c)
-    raise ServeError("pywb not found: run `make replay-env` (a separate virtual environment .venv-pywb with "
-                     f"pywb=={PYWB_VERSION}), or give --pywb PATH/TO/wayback or $GIKCRAWL_PYWB")
+    raise ServeError(f"pywb not found: pip install 'gikcrawl[replay]' (pywb=={PYWB_VERSION}; not beside the "
+                     "[distributed] extra), or run `make replay-env` (a separate virtual environment .venv-pywb), "
+                     "or give --pywb PATH/TO/wayback or $GIKCRAWL_PYWB")
 
 
 def ensure_indexes(archive_dir: Path) -> list[Path]:

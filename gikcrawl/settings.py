@@ -36,8 +36,8 @@ GIKCRAWL_RESUME = False             # continue GIKCRAWL_RUN_ID: what it archived
 
 # Distributed crawling (gikcrawl/distributed.py): set REDIS_URL=redis://host:port/db on every worker
 REDIS_URL = None
-REDIS_PARAMS = {}                   # more redis-py client arguments (password, ssl, timeouts): scrapy-redis's
-                                    # get_redis_from_settings builds the client, with its defaults below these
+REDIS_PARAMS = {}                   # more redis-py client arguments (password, ssl, timeouts …) over gikcrawl's
+                                    # defaults (30 s socket timeout, 10 s to connect, retry on timeout)
 GIKCRAWL_WORKER_TTL = 15.0          # seconds without heartbeat before a worker's in-flight requests are requeued
 GIKCRAWL_HOST_DELAY = None          # seconds between requests to one host across all workers (None: DOWNLOAD_DELAY)
 GIKCRAWL_HOST_MARGIN = 0.0          # seconds added to that delay (it already runs from the previous response)

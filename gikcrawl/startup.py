@@ -12,7 +12,8 @@ class StartupError(Exception):
 
 
 def check_redis(url: str) -> None:
-    import redis
+    from .extras import redis_py
+    redis = redis_py()
     try:
         server = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5)
         server.ping()

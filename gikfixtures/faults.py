@@ -5,9 +5,10 @@ Reports of the base site reached through survivable faults (they must all be fou
   slow      the body dribbles out over ~2 s          flaky    the connection is reset twice, then the page
   busy      503 + Retry-After: 1 twice, then the page
 Fault pages listed as reports in a 2022年 sub-column (each must end as one failure with its cause):
-  reset (every time), short body (Content-Length larger than what is sent), redirect loop, endless redirect
-  chain, a 60 MB page (announced), a 60 MB page (chunked, no length), a gzip bomb, garbage bytes, bad chunk
-  framing, no answer at all (timeout)
+  reset (every time), short body (Content-Length larger than what is sent), a reset after the headers and
+  part of the body, a stall after them (timeout after headers), redirect loop, endless redirect chain, a 60 MB
+  page (announced), a 60 MB page (chunked, no length), a gzip bomb, garbage bytes, bad chunk framing, no
+  answer at all (timeout)
 A 2023年度 sub-column is a crawler trap: an endless 下一页 chain whose every page lists the same two reports.
 Links and images pointing at another host (``offsite_url``) must never be requested.
 
@@ -33,14 +34,14 @@ MB = 1024 * 1024
 # cause → fault page names (the expected failure cause of each, gikcrawl/failures.py)
 EXPECTED_FAILURES = {
     "connection_lost": ["reset"],
-    "short_body": ["short"],
+    "short_body": ["short", "cut"],
     "redirect_loop": ["loop-a"],
     "too_many_redirects": ["chain-1"],
     "size_limit": ["huge", "huge-chunked"],
     "decompression_limit": ["bomb"],
     "undecodable": ["garbage"],
     "bad_chunking": ["badchunk"],
-    "timeout": ["hang"],
+    "timeout": ["hang", "stall"],
 }
 _BOMB: bytes | None = None
 
@@ -113,6 +114,21 @@ def _short(h):
     _head(h, 200, [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", "50000")])
     h.wfile.write(b"<html><body>" + b"x" * 1000)
     h.close_connection = True
+
+
+def _cut(h):
+    _head(h, 200, [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", "50000")])
+    h.wfile.write(b"<html><body>" + b"x" * 1000)
+    h.wfile.flush()
+    time.sleep(0.2)                       # the part reaches the client before the RST
+    _reset(h)
+
+
+def _stall(h):
+    _head(h, 200, [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", "50000")])
+    h.wfile.write(b"<html><body>" + b"x" * 1000)
+    h.wfile.flush()
+    _hang(h)
 
 
 def _redirect(target: str):
@@ -247,7 +263,7 @@ def build_hostile(offsite_url: str, key: str = "hostile", seed: int = 5, n_repor
                         "busy": lambda pg=page: fault_then(pg, 2, _busy)}[role]()
         site.roles[role] = path
     f = p + "faults/"
-    pages = {"reset": _reset, "short": _short, "loop-a": _redirect(f + "loop-b.html"),
+    pages = {"reset": _reset, "short": _short, "cut": _cut, "stall": _stall, "loop-a": _redirect(f + "loop-b.html"),
              "chain-1": _chain(f), "huge": _huge(False), "huge-chunked": _huge(True), "bomb": _bomb,
              "garbage": _garbage, "badchunk": _badchunk, "hang": _hang}
     faults[f + "loop-b.html"] = _redirect(f + "loop-a.html")

@@ -29,10 +29,15 @@ def wayback_or_skip() -> Path:
 
 
 @contextmanager
-def serving(archive_dir: Path):
-    """`gikcrawl serve ARCHIVE_DIR --port 0`; yields the collection's base URL once pywb answers."""
-    proc = subprocess.Popen([GIKCRAWL, "serve", str(archive_dir), "--port", "0", "--pywb", str(wayback_or_skip())],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def serving(archive_dir: Path, gikcrawl: str | Path = GIKCRAWL, own_pywb: bool = False):
+    """`gikcrawl serve ARCHIVE_DIR --port 0`; yields the collection's base URL once pywb answers. own_pywb:
+    no --pywb nor $GIKCRAWL_PYWB, the gikcrawl command finds pywb itself (the [replay] extra)."""
+    cmd, env = [str(gikcrawl), "serve", str(archive_dir), "--port", "0"], dict(os.environ)
+    if own_pywb:
+        env.pop("GIKCRAWL_PYWB", None)
+    else:
+        cmd += ["--pywb", str(wayback_or_skip())]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         line = proc.stdout.readline()
         assert line.startswith("serving "), line + proc.stderr.read()

@@ -82,3 +82,46 @@ def test_one_record_per_report_whatever_the_carriers(att_site, tmp_path):
     assert run.returncode == 0, run.stderr
     again = {json.loads(line)["source"]["url"]: json.loads(line) for line in replayed.read_text().splitlines()}
     assert again == {i["source"]["url"]: i for i in items}           # replay merges the same way
+
+
+def test_ofd_attachments_are_archived_and_their_figures_reach_the_record(tmp_path):
+    """A report page whose figures are only in its .ofd attachment, and a report published only as an OFD
+    file: both crawled, archived, read by the OFD extractor, and replayed the same way."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    from gikfixtures import ofdgen
+    g, h = reportgen.make_report(311, "2021"), reportgen.make_report(312, "2021")
+    site = Site("ofd", "ofd", "/ofd/")
+    pages = {
+        "/ofd/gknb/g.html": (page_with_link(g.title, "/ofd/files/g.ofd", g.title + ".ofd").encode("utf-8"), HTML),
+        "/ofd/files/g.ofd": (ofdgen.render_ofd(g), "application/ofd"),
+        "/ofd/files/h.ofd": (ofdgen.render_ofd(h, one_code_rows=True), "application/octet-stream"),
+        "/ofd/gknb/index.html": (f"<html><body><h2>政府信息公开年报</h2><ul><li><a href='/ofd/gknb/g.html'>{g.title}"
+                                 f"</a></li><li><a href='/ofd/files/h.ofd'>{h.title}</a></li></ul></body></html>"
+                                 .encode("utf-8"), HTML),
+    }
+    for path, (body, ctype) in pages.items():
+        site.pages[path] = Page(200, {"Content-Type": ctype}, body)
+    site.start_path = "/ofd/gknb/index.html"
+    with ReplicaServer(site) as server:
+        yaml_path = write_sites(tmp_path / "s.yaml", {site.key: minimal_entry(server, site)})
+        items, log = crawl(tmp_path, yaml_path, site.key)
+        got = by_path(items, server)
+    assert set(got) == {"/ofd/gknb/g.html", "/ofd/files/h.ofd"}
+    page = got["/ofd/gknb/g.html"]
+    assert page["tables"] == g.tables and page["figures_from"]["carrier"] == "ofd"
+    assert page["figures_from"]["url"].endswith("/ofd/files/g.ofd") and page["title"] == g.title
+    ofd = next(c for c in page["carriers"] if c["carrier"] == "ofd")
+    with open(tmp_path / "archive" / ofd["warc_file"], "rb") as f:      # the OFD's own bytes are archived
+        f.seek(ofd["warc_offset"])
+        rec = next(iter(ArchiveIterator(f)))
+        assert rec.rec_type == "response" and rec.rec_headers.get_header("WARC-Target-URI") == ofd["url"]
+        assert rec.content_stream().read() == pages["/ofd/files/g.ofd"][0]
+    alone = got["/ofd/files/h.ofd"]
+    assert alone["tables"] == h.tables and alone["title"] == h.title and alone["carriers"][0]["carrier"] == "ofd"
+    replayed = tmp_path / "replayed.jsonl"
+    run = subprocess.run([str(Path(sys.executable).parent / "gikcrawl"), "replay", str(tmp_path / "archive"),
+                          "-o", str(replayed), "--config", str(yaml_path), "-q"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    again = {json.loads(line)["source"]["url"]: json.loads(line) for line in replayed.read_text().splitlines()}
+    assert again == {i["source"]["url"]: i for i in items}

@@ -91,3 +91,22 @@ def test_redirect_back_to_itself_with_a_cookie_is_not_a_loop(tmp_path):
         hits = [p for _, p in server.access_log if p == path]
     assert path in {i["source"]["url"][len(server.base_url):] for i in items}
     assert len(hits) == 2 and "redirect_loop" not in log
+
+
+def test_bodies_cut_after_their_headers_are_archived_as_truncated_responses(hostile):
+    from warcio.archiveiterator import ArchiveIterator
+    site, server, _, _, work = hostile
+    want = {name: server.base_url + site.roles[f"fault:{name}"] for name in ("short", "cut", "stall", "reset", "hang")}
+    seen: dict[str, set] = {name: set() for name in want}
+    for warc in (work / "archive").glob("*.warc.gz"):
+        with open(warc, "rb") as f:
+            for rec in ArchiveIterator(f):
+                name = next((n for n, u in want.items() if u == rec.rec_headers.get_header("WARC-Target-URI")), None)
+                if name and rec.rec_type != "request":
+                    body = rec.content_stream().read()
+                    seen[name].add((rec.rec_type, rec.rec_headers.get_header("WARC-Truncated"),
+                                    rec.http_headers.get_statuscode() if rec.http_headers else None, len(body)))
+    part = len(b"<html><body>") + 1000
+    assert seen["short"] == seen["cut"] == {("response", "disconnect", "200", part)}     # every attempt alike
+    assert seen["stall"] == {("response", "time", "200", part)}        # the timeout after the headers
+    assert seen["reset"] == seen["hang"] == set()                      # nothing was received: nothing to keep

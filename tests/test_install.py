@@ -1,6 +1,7 @@
 """A new user's path: `pip install .` (not editable) into a fresh venv, then `gikcrawl demo` from another
-folder, twice in the same output folder. Offline: the install uses only a local wheel cache
-(build/wheelhouse, filled once from the package index when a pinned dependency is missing)."""
+folder, twice in the same output folder; then `pip install 'gikcrawl[replay]'` and `gikcrawl serve` on pywb
+from the same venv. Offline: the install uses only a local wheel cache (build/wheelhouse, filled once from
+the package index when a pinned dependency is missing)."""
 import json
 import sqlite3
 import subprocess
@@ -43,21 +44,26 @@ def installed(tmp_path_factory):
     build = run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", tmp / "dist", src])
     assert build.returncode == 0, build.stderr[-3000:]
     [wheel] = (tmp / "dist").glob("gikcrawl-*.whl")
+    (tmp / "wheel").write_text(str(wheel))
     venv.create(tmp / "venv", with_pip=True)
-    pip = [tmp / "venv" / "bin" / "python", "-m", "pip", "install", "-q", "--no-index", "--find-links", WHEELHOUSE,
-           wheel]
     started = time.monotonic()
+    pip_install(tmp / "venv" / "bin", str(wheel))
+    print(f"non-editable install into a fresh venv: {time.monotonic() - started:.1f} s")
+    return tmp / "venv" / "bin"
+
+
+def pip_install(bin_dir: Path, requirement: str) -> None:
+    """pip install from the wheel cache only; a dependency not cached yet fills the cache once."""
+    pip = [bin_dir / "python", "-m", "pip", "install", "-q", "--no-index", "--find-links", WHEELHOUSE, requirement]
     install = run(pip)
-    if install.returncode != 0:          # a dependency not cached yet: fill the wheel cache once
-        fill = run([sys.executable, "-m", "pip", "wheel", "-q", "-w", WHEELHOUSE, "--find-links", WHEELHOUSE, wheel])
+    if install.returncode != 0:
+        fill = run([sys.executable, "-m", "pip", "wheel", "-q", "-w", WHEELHOUSE, "--find-links", WHEELHOUSE,
+                    requirement])
         assert fill.returncode == 0, fill.stderr[-3000:]
         for own in WHEELHOUSE.glob("gikcrawl-*.whl"):
             own.unlink()
-        started = time.monotonic()
         install = run(pip)
     assert install.returncode == 0, install.stderr[-3000:]
-    print(f"non-editable install into a fresh venv: {time.monotonic() - started:.1f} s")
-    return tmp / "venv" / "bin"
 
 
 def test_installed_package_holds_its_data_and_no_test_generators(installed):
@@ -120,3 +126,25 @@ def test_demo_refuses_a_folder_it_did_not_write(installed, tmp_path):
     assert done.stderr.strip().splitlines() == [f"gikcrawl demo: {out} is not empty and was not written by "
                                                 "`gikcrawl demo`; choose another --out"]
     assert (out / "notes.txt").read_text() == "keep me"
+
+
+def test_the_replay_extra_serves_the_archive_on_pywb_from_the_same_venv(installed, tmp_path):
+    from pywb_helpers import archived, fetch, serving
+    modules = run([installed / "python", "-c", "import importlib.util as u; "
+                   "print([m for m in ('redis', 'pywb') if u.find_spec(m)])"])
+    assert modules.stdout.split() == ["[]"]                 # the plain install carries neither extra
+    wheel = (installed.parent.parent / "wheel").read_text()
+    pip_install(installed, f"{wheel}[replay]")
+    out = tmp_path / "demo-out"
+    demo(installed, tmp_path, out)
+    caps = archived(out)
+    with sqlite3.connect(out / "catalog.sqlite") as db:
+        url = db.execute("SELECT url FROM reports ORDER BY url LIMIT 1").fetchone()[0]
+    with serving(out, installed / "gikcrawl", own_pywb=True) as base:
+        status, _, body = fetch(f"{base}2100id_/{url}")
+    assert status == 200 and body == caps["GET", url][-1][3]
+    # pywb's redis pin is what keeps the two extras apart: distributed crawling says so in one line
+    done = run([installed / "gikcrawl", "archive", "--sites", "demo", "--redis", "redis://127.0.0.1:9/0",
+                "-s", f"ARCHIVE_DIR={tmp_path / 'a'}"], cwd=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr[-3000:]
+    assert "has redis 2.10.6" in done.stderr.strip().splitlines()[-1], done.stderr

@@ -115,15 +115,21 @@ def test_body_cut_short_is_archived_as_truncated_response_and_failed(fault_crawl
     assert re.search(r"ResponseDataLossError", stderr)
 
 
-def test_timeout_after_headers_is_archived_with_what_was_received(fault_crawl):
-    server, _, archive, stderr = fault_crawl
+def test_timeout_after_headers_is_archived_as_truncated_response_with_its_status(fault_crawl):
+    server, items, archive, stderr = fault_crawl
     url = server.base + "/stall"
     recs = [r for r in _records(archive) if r[1] == url]
-    resources = [r for r in recs if r[0] == "resource"]
-    assert len(resources) == 2 and all(r[2] == "time" and r[3] == PART for r in resources)
-    metas = [r for r in recs if r[0] == "metadata"]
-    assert len(metas) == 2 and all(b"Content-Length: %d" % len(BODY) in m[3] for m in metas)
+    responses = [r for r in recs if r[0] == "response"]
+    assert len(responses) == 2 == server.hits["/stall"]
+    for _, _, truncated, body, rec in responses:
+        assert truncated == "time" and body == PART
+        assert rec.http_headers.statusline == "200 OK" and rec.http_headers.protocol == "HTTP/1.1"
+        assert rec.http_headers.get_header("Content-Length") == str(len(PART))     # the record's own body
+        note = rec.rec_headers.get_header("WARC-Gikcrawl-Note")
+        assert f"Content-Length announced: {len(BODY)}" in note and "DownloadTimeoutError" in note
+    assert [r[0] for r in recs if r[0] not in ("response", "request")] == []      # no resource/metadata pair
     assert len([r for r in recs if r[0] == "request"]) == 2
+    assert url not in {i["url"] for i in items}
     assert _stat(stderr, "warc/truncated/time") == 2
     assert _stat(stderr, "warc/truncated/disconnect") == 6
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from scrapy import signals
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import NotConfigured, ResponseDataLossError
+from scrapy.http import Response
 from scrapy.utils.defer import deferred_from_coro
 
 from ..meta import BROWSER_DOCUMENT, CHANGE, KIND, LINK_TEXT, REFERER_PAGE, SITE, WARC, WARC_SKIP
@@ -93,16 +94,26 @@ class WarcArchiveMiddleware:
         if got is None or request.meta.get(WARC_SKIP):
             return None
         spider = spider or self.crawler.spider
-        headers, body = got
+        headers, body, status = got
         f = self.writers.file_for(self._prefix(request, spider))
         date, cause = warc_date(), truncation_cause(exception)
-        records = headerless_records(f.builder, request.url, date, self._ext(request), headers, body, cause,
-                                     f"{type(exception).__name__}: {exception}"[:300])
-        req_headers, req_body = request_block(request)
-        records.append(f.builder.create_warc_record(
-            request.url, "request", payload=io.BytesIO(req_body), length=len(req_body), http_headers=req_headers,
-            warc_headers_dict={"WARC-Date": date,
-                               "WARC-Concurrent-To": records[0].rec_headers.get_header("WARC-Record-ID")}))
+        error = f"{type(exception).__name__}: {exception}"[:300]
+        if status is not None:          # the status line is known: a response record of what was received
+            partial = Response(request.url, status=status[0], headers=headers, body=body, request=request,
+                               protocol=status[1])
+            announced = (headers.get(b"Content-Length") or b"?").decode("latin-1")
+            records = self._plain(f.builder, request, partial, date, self._ext(request), {
+                "WARC-Truncated": cause,
+                "WARC-Gikcrawl-Note": f"download failed after {len(body)} bytes of the body (Content-Length "
+                                      f"announced: {announced}): {error}"})
+        else:
+            records = headerless_records(f.builder, request.url, date, self._ext(request), headers, body, cause,
+                                         error)
+            req_headers, req_body = request_block(request)
+            records.append(f.builder.create_warc_record(
+                request.url, "request", payload=io.BytesIO(req_body), length=len(req_body), http_headers=req_headers,
+                warc_headers_dict={"WARC-Date": date,
+                                   "WARC-Concurrent-To": records[0].rec_headers.get_header("WARC-Record-ID")}))
         self._write(f, records)
         self.crawler.stats.inc_value(f"warc/truncated/{cause}")
         return None

@@ -8,9 +8,11 @@ Two ways a body is cut short, and how each reaches the WARC middleware:
   and the partial body (flag "dataloss"); it archives them `WARC-Truncated: disconnect` and then turns them
   back into the failure they are (retried like any download failure, then ResponseDataLossError);
 - the download fails with no response at all (timeout after the headers, a cancelled oversized body):
-  Scrapy keeps only what its `headers_received`/`bytes_received` signals showed. The HTTP status is not among
-  them, so the capture is a `resource` record of the partial body (`WARC-Truncated: time` or `length`) and a
-  `metadata` record with the headers received.
+  Scrapy keeps only what its `headers_received`/`bytes_received` signals showed, and the status line that
+  gikcrawl's HTTP/1.1 handler (statusline.py) put in the meta just before that signal. With it the capture
+  is a `response` record of the status, headers and partial body (`WARC-Truncated: time` or `length`);
+  without it (another download handler) a `resource` record of the partial body and a `metadata` record
+  with the headers received.
 """
 from __future__ import annotations
 
@@ -24,6 +26,8 @@ try:                                     # Twisted's own timeout (the handler ma
     from twisted.internet.error import TimeoutError as TwistedTimeoutError
 except ImportError:                      # pragma: no cover
     TwistedTimeoutError = DownloadTimeoutError
+
+from ..meta import RECEIVED_STATUS
 
 META_FLAG = "gikcrawl_dataloss_archived"
 
@@ -53,7 +57,7 @@ class ReceivedSoFar:
         crawler.signals.connect(self.bytes_received, signal=signals.bytes_received)
 
     def headers_received(self, headers, body_length, request, spider):
-        self.inflight[request] = [headers, [], 0]
+        self.inflight[request] = [headers, [], 0, request.meta.pop(RECEIVED_STATUS, None)]
 
     def bytes_received(self, data, request, spider):
         got = self.inflight.get(request)
@@ -61,9 +65,10 @@ class ReceivedSoFar:
             got[1].append(data[:self.KEEP - got[2]])
             got[2] += len(data)
 
-    def pop(self, request) -> tuple[object, bytes] | None:
+    def pop(self, request) -> tuple[object, bytes, tuple[int, str] | None] | None:
+        """(headers, body received, (status, protocol) or None when the handler did not say), or None."""
         got = self.inflight.pop(request, None)
-        return None if got is None else (got[0], b"".join(got[1]))
+        return None if got is None else (got[0], b"".join(got[1]), got[3])
 
 
 def headerless_records(builder, url: str, date: str, ext: dict, headers, body: bytes, cause: str,

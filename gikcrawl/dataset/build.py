@@ -5,15 +5,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from .. import carriers
 from .agencies import agency_id, agency_level, clean, normalise_agency, resolve_regions
 from .checks import cross_year_checks, duplicate_checks
 from .columns import FIGURE_NAMES
 from .flatten import flatten
 from .indicators import add_indicators, add_yoy
-
-# the most structured carrier first (the order attachments.py merges by)
-CARRIER_RANK = {"html": 0, "docx": 1, "xlsx": 1, "xls": 1, "doc": 2, "wps": 2, "rtf": 2, "pdf": 3, "ocr": 4}
-
 
 @dataclass
 class Dataset:
@@ -34,7 +31,7 @@ def canonical_key(row: dict) -> tuple:
     checks, fewest warnings, most figures, the most structured carrier, the newest capture, the URL."""
     n_figures = sum(row[c] is not None for c in FIGURE_NAMES)
     return (n_figures == 0, row["checks_failed"], row["warnings"], -n_figures,
-            CARRIER_RANK.get(row["figures_from"] or "", 9), _neg(row["fetched_at"] or ""),
+            carriers.rank(row["figures_from"]), _neg(row["fetched_at"] or ""),
             row["url"] or row["input_path"] or "")
 
 

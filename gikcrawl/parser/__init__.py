@@ -30,9 +30,16 @@ _REPORT_WORDS = re.compile(r"年度报告|年报|工作报告")
 _URL_LINE = re.compile(r"^\s*https?://\S+\s*$")
 
 
+# whitespace str.strip() removes that normalize_text leaves as it is (it collapses the others to one " ")
+_OTHER_SPACE = re.compile(r"[^\S \n]")
+
+
 def _normalized_lines(lines: list[str]) -> tuple[list[str], bool]:
     text, converted = normalize_text("\n".join(lines))
-    return [line.strip() for line in text.split("\n")], converted
+    if _OTHER_SPACE.search(text):
+        return [line.strip() for line in text.split("\n")], converted
+    # runs are one " " now: each line loses at most one at either end
+    return text.replace(" \n", "\n").replace("\n ", "\n").strip(" ").split("\n"), converted
 
 
 _UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
@@ -152,7 +159,7 @@ def parse_document(page_lines: list[str], body_lines: list[str] | None, html_tit
         bool(_REPORT_WORDS.search(body_text[:2000])) or len(sections) >= 3))
 
     fmt = _detect_format(ad, apps, review, legacy, year, is_report, warnings)
-    text_chars = len(re.sub(r"\s", "", body_text))
+    text_chars = len("".join(body_text.split()))
     empty_report = fmt == "narrative" and text_chars < 100
     if empty_report:
         fmt = "unknown"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from . import templates as T
 from .cells import BLANK, NUM, TEXT, Cell, place_values, row_cells
@@ -45,6 +46,7 @@ _COLUMN_CANDIDATES = tuple((c,) for c in _COLUMN_LABELS)
 _COLUMN_OF_CLEAN = {clean_label(c): c for c in T.AD_COLUMNS.values()}
 
 
+@lru_cache(maxsize=65536)
 def item_of(key: str) -> int | None:
     """Template row index of a printed row label, or None."""
     cleaned = clean_label(key)
@@ -53,6 +55,7 @@ def item_of(key: str) -> int | None:
     return best_match(cleaned, _ITEM_LABELS)
 
 
+@lru_cache(maxsize=65536)
 def column_of(key: str) -> str | None:
     """Official column label a printed header stands for, or None when unclear."""
     cleaned = clean_label(key)
@@ -92,11 +95,13 @@ class _Block:
     glued_header: str = ""              # header text printed after 信息内容 in the same cell
 
 
+@lru_cache(maxsize=65536)
 def _is_prose(key: str) -> bool:
     cleaned = clean_label(key)
     return "。" in cleaned or len(cleaned) > 60 and not cleaned.isdigit()
 
 
+@lru_cache(maxsize=65536)
 def _ends_table(key: str) -> bool:
     return bool(_APPS_START.search(key) or HEADING.match(key) or _is_prose(key))
 
@@ -199,6 +204,23 @@ def _row_count(row: _Row) -> int:
     return sum(1 for c in row.values if c.kind == NUM or (c.kind == BLANK and (c.piped or c.text)))
 
 
+def _count_votes() -> dict[tuple[str, int], tuple[str, ...]]:
+    """(clause, values in a row) → the layouts whose blocks of that clause have that many columns and the
+    other layout's have not."""
+    votes: dict[tuple[str, int], tuple[str, ...]] = {}
+    for layout, template in T.AD_TEMPLATES.items():
+        for clause in {b.clause for b in template}:
+            sizes = {len(b.columns) for b in template if b.clause == clause}
+            other = {len(b.columns) for lay, tb in T.AD_TEMPLATES.items() if lay != layout for b in tb
+                     if b.clause == clause}
+            for count in sizes - other:
+                votes[(clause, count)] = votes.get((clause, count), ()) + (layout,)
+    return votes
+
+
+_COUNT_VOTES = _count_votes()
+
+
 def _layout(blocks: list[_Block]) -> str | None:
     """2019 or 2021, from the evidence the whole table gives; None when it gives none."""
     votes = {"2019": 0, "2021": 0}
@@ -214,11 +236,8 @@ def _layout(blocks: list[_Block]) -> str | None:
                 votes["2019"] += 2
             clause = block.clause or _CLAUSE_OF_ITEM.get(row.item)
             count = _row_count(row)
-            for layout, template in T.AD_TEMPLATES.items():
-                sizes = {len(b.columns) for b in template if b.clause == clause}
-                other = {len(b.columns) for lay, tb in T.AD_TEMPLATES.items() if lay != layout for b in tb
-                         if b.clause == clause}
-                if count > 0 and count in sizes and count not in other:
+            if count > 0:
+                for layout in _COUNT_VOTES.get((clause, count), ()):
                     votes[layout] += 1
     if votes["2019"] == votes["2021"]:
         return None

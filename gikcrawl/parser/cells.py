@@ -8,8 +8,8 @@ parsers work the same on every shape.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from .normalize import squash
 
@@ -25,8 +25,9 @@ _LABEL_NUMBERS = re.compile(r"^(?P<label>[^|]*?[\u4e00-\u9fff)\]][^\d\s|]*)\s+"
                             r"(?P<numbers>[+\-]?\d+(?:\.\d+)?(?:\s+[+\-]?\d+(?:\.\d+)?)*)$")
 
 
-@dataclass(slots=True)
-class Cell:
+class Cell(NamedTuple):
+    """One cell of the stream. A tuple: tables hold hundreds of cells, and cells_of builds them with
+    tuple.__new__ (C) from a per-line cache."""
     kind: str                 # NUM, BLANK or TEXT
     text: str                 # as printed (whitespace collapsed)
     line: int                 # index of the line it came from
@@ -52,18 +53,26 @@ def _number(key: str):
     return value
 
 
-def make_cell(text: str, line: int, piped: bool, pos: int = 0) -> Cell:
+def _fields(text: str, piped: bool, pos: int) -> tuple:
+    """(kind, text, value, piped, pos, key) of a cell printed as text."""
     words = text.split()
     if len(words) == 1:
         text = key = words[0]                   # one string for both: tables hold many cells
     else:
         text, key = " ".join(words), "".join(words)
+    if key.isdigit() and key.isascii() and len(key) <= 15:
+        return NUM, text, int(key), piped, pos, key       # most cells: a plain count
     if key in _BLANK_MARKS:
-        return Cell(BLANK, text, line, None, piped, pos, key)
+        return BLANK, text, None, piped, pos, key
     value = _number(key) if key[:1].isdigit() or key[:1] in "+-−增减" else None
     if value is not None:
-        return Cell(NUM, text, line, value, piped, pos, key)
-    return Cell(TEXT, text, line, None, piped, pos, key)
+        return NUM, text, value, piped, pos, key
+    return TEXT, text, None, piped, pos, key
+
+
+def make_cell(text: str, line: int, piped: bool, pos: int = 0) -> Cell:
+    kind, text, value, piped, pos, key = _fields(text, piped, pos)
+    return Cell(kind, text, line, value, piped, pos, key)
 
 
 def split_line(line: str) -> tuple[list[str], bool]:
@@ -88,24 +97,14 @@ def split_line(line: str) -> tuple[list[str], bool]:
 def _line_cells(line: str) -> tuple[tuple, ...]:
     """The cells of one line as (kind, text, value, piped, pos, key); lines repeat, so this is cached."""
     texts, piped = split_line(line)
-    out = []
-    for pos, t in enumerate(texts):
-        c = make_cell(t, 0, piped, pos)
-        out.append((c.kind, c.text, c.value, c.piped, c.pos, c.key))
-    return tuple(out)
+    return tuple(_fields(t, piped, pos) for pos, t in enumerate(texts))
 
 
 def cells_of(lines: list[str], start: int = 0, end: int | None = None) -> list[Cell]:
     end = len(lines) if end is None else end
-    out: list[Cell] = []
-    append = out.append
-    for i in range(start, end):
-        line = lines[i]
-        if not line:
-            continue
-        for kind, text, value, piped, pos, key in (_line_cells(line) if len(line) < 2000 else _uncached(line)):
-            append(Cell(kind, text, i, value, piped, pos, key))
-    return out
+    new, cached, uncached = tuple.__new__, _line_cells, _uncached
+    return [new(Cell, (kind, text, i, value, piped, pos, key)) for i in range(start, end) if (line := lines[i])
+            for kind, text, value, piped, pos, key in (cached(line) if len(line) < 2000 else uncached(line))]
 
 
 def _uncached(line: str) -> tuple[tuple, ...]:

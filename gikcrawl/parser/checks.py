@@ -42,21 +42,29 @@ def run_checks(tables: dict, layout: str | None, unknown: dict | None = None) ->
         skip = unknown.get("applications", set())
         blanks = any(v is None for key, row in apps.items() if key not in skip for v in row.values())
 
-        def get(key, col):
-            if key in skip:
-                return None
-            return (apps.get(key) or {}).get(col) or 0
+        cols = T.APPLICANT_COLUMNS
+        zeros = [0] * len(cols)
+        # each row's values with blanks as 0, None for a row that could not be read (not evaluable)
+        filled = {key: None if key in skip else [(row or {}).get(c) or 0 for c in cols] for key, row in apps.items()}
 
+        def values(key):
+            return None if key in skip else filled.get(key) or zeros
+
+        def plus(a, b, i):
+            return None if a is None or b is None else a[i] + b[i]
+
+        new, over, total, forward = (values(k) for k in ("new_requests", "carried_over", "results_total",
+                                                          "carried_forward"))
         _check("applications_balance", [
-            (col, _sum([get("new_requests", col), get("carried_over", col)]),
-             _sum([get("results_total", col), get("carried_forward", col)]))
-            for col in T.APPLICANT_COLUMNS], out, blanks)
+            (col, plus(new, over, i), plus(total, forward, i)) for i, col in enumerate(cols)], out, blanks)
         _check("applications_row_totals", [
-            (key, _sum(get(key, c) for c in _APPLICANTS), get(key, "total")) for key in apps], out, blanks)
-        result_keys = [r.key for r in T.APPLICATION_ROWS[layout or "2021"] if r.result and r.key in apps]
+            (key, None, None) if (row := filled[key]) is None else (key, sum(row[:-1]), row[-1])
+            for key in apps], out, blanks)
+        results = [values(r.key) for r in T.APPLICATION_ROWS[layout or "2021"] if r.result and r.key in apps]
+        unread = any(row is None for row in results)
         _check("applications_results_total", [
-            (col, _sum(get(k, col) for k in result_keys), get("results_total", col))
-            for col in T.APPLICANT_COLUMNS], out, blanks)
+            (col, None if unread else sum(row[i] for row in results), None if total is None else total[i])
+            for i, col in enumerate(cols)], out, blanks)
     review = tables.get("review_litigation")
     if review and not unknown.get("review_litigation"):
         for group, rule in zip(T.REVIEW_GROUPS, ("review_total", "litigation_direct_total",

@@ -6,8 +6,10 @@ removal is reported, so a reader can see what the parser did not count as report
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import accumulate
 
 _CHROME_LINE = re.compile(
     r"当前位置|您的位置|所在位置|^(?:\d+\.\s*)?(?:网站)?首页\s*>|>\s*正文$|^(?:\d+\.\s*)?>\s*\S{0,6}$"
@@ -118,24 +120,80 @@ def _domain_pattern(domain: str) -> re.Pattern:
                       re.IGNORECASE)
 
 
-def clean_lines(lines: list[str], keep_from: int = 0, mirror: str | None = None) -> Cleaned:
+# What every rule above needs to see in a line: a line with none of these is neither chrome, navigation nor
+# metadata and holds no spam, so it is not looked at one by one. Checked once over the whole text, which is
+# fast only as literal alternatives behind a class of their first characters (sre skips the other characters
+# in C); one pattern with the rules themselves costs ~2 ms on a 3 KB report. A new rule needs its literal here
+# (tests/test_parser_chrome.py holds every rule's examples to it).
+_TRIGGER_WORDS = (
+    r"[上下]一[篇条页]",                                                          # _NAVIGATION
+    "位置", "首页", ">", "次数", "点击", "字体", "打印", "关闭", r"分享", "扫一扫", r"[大中小]\s", "收藏",  # _CHROME_LINE
+    "返回顶部", "主办", "承办", "版权所有", "[Cc][Oo][Pp][Yy][Rr][Ii][Gg][Hh][Tt]", "©", "[Ii][Cc][Pp]", "公网安备",
+    "网站标识码", "举报", "分辨率", "浏览器", "网站地图", "联系我们", "技术支持", "附件下载", "相关", "解读",
+    *_BRANDS.pattern.split("|"),                                                   # _BRANDS
+    "娱乐", "体育", "棋牌", "彩票",                                                # _GENERIC_BRAND
+    "手机版", "网页版", "官方网站", "官网", "网址", "[Aa][Pp][Pp]", "平台", "入口", "登录", "注册",  # _LATIN_BRAND
+    r"\([a-zü]", r"\([āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ]",                               # _PINYIN, _TONELESS
+)
+
+
+def _first_class(word: str) -> str:
+    if word.startswith("["):
+        return word[1:word.index("]")]
+    return word[:2] if word.startswith("\\") else re.escape(word[0])
+
+
+_TRIGGER = re.compile("(?=[%s])(?:%s)" % ("".join(dict.fromkeys(_first_class(w) for w in _TRIGGER_WORDS)),
+                                          "|".join(_TRIGGER_WORDS)))
+# _METADATA_LINE's labels start a line; as words they would start at 发, 文, 来, 信 … everywhere. Searched after
+# a "\n" in "\n" + text, a literal prefix sre finds fast (a ^ anchor is tried at every position).
+_METADATA_TRIGGER = re.compile(r"\n\|?\s*(?:%s)" % "|".join(r"\s*".join(label) for label in METADATA_LABELS))
+
+
+def _candidate_lines(text: str, starts: list[int], extra: re.Pattern | None) -> list[int]:
+    """Indexes of the lines a match of a trigger pattern (or of extra) touches, in order."""
+    found: set[int] = set()
+
+    def touched(start: int, end: int) -> None:
+        found.update(range(bisect_right(starts, start) - 1, bisect_right(starts, max(end - 1, start))))
+
+    for pattern in (_TRIGGER, extra) if extra is not None else (_TRIGGER,):
+        for m in pattern.finditer(text):
+            touched(m.start(), m.end())
+    for m in _METADATA_TRIGGER.finditer("\n" + text):   # offsets in text: the "\n" is one before
+        touched(m.start(), m.end() - 1)
+    return sorted(found)
+
+
+def clean_lines(lines: list[str], keep_from: int = 0, mirror: str | None = None, text: str | None = None) -> Cleaned:
     """Drop chrome lines and cut spam out of the others.
 
     keep_from: index of the first line of the report proper (its title); short lines above it are page
     header (site name, metadata labels and values) and are dropped.
     mirror: the domain of the mirror the page was taken from (mirror_domain): cut out wherever it appears.
+    text: "\n".join(lines), when the caller has it.
     """
     own_domain = _domain_pattern(mirror) if mirror else None
     out = list(lines)
     result = Cleaned(out)
-    nav_at = None
-    for i, line in enumerate(lines):
+    if text is None:
+        text = "\n".join(lines)
+    starts = [0, *accumulate(len(line) + 1 for line in lines)]
+    candidates = list(range(min(keep_from, len(lines))))
+    candidates += [i for i in _candidate_lines(text, starts, own_domain) if i >= keep_from]
+    for i in candidates:
+        line = lines[i]
         if not line or line.isspace():
             continue
         navigation, chrome, size = _verdict(line)
-        if nav_at is None and navigation:
-            nav_at = i
-        if nav_at is not None or chrome or (i < keep_from and size <= 40):
+        if navigation:
+            for j in range(i, len(lines)):          # the navigation and everything after it
+                if lines[j] and not lines[j].isspace():
+                    result.removed.append(lines[j].strip())
+                    result.chrome.add(j)
+                    out[j] = ""
+            break
+        if chrome or (i < keep_from and size <= 40):
             result.removed.append(line.strip())
             result.chrome.add(i)
             out[i] = ""

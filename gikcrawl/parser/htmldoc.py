@@ -64,22 +64,37 @@ class HtmlDoc:
 
 
 def _text(el) -> str:
-    return " ".join("".join(el.itertext()).split())
+    # serialised as text in C: ~7x faster than joining itertext() on a table cell
+    return " ".join(etree.tostring(el, method="text", encoding=str, with_tail=False).split())
+
+
+# XPath expressions compiled once: `el.xpath(str)` compiles its expression at every call, which cost more
+# than the rest of a table row's handling.
+_X_ROWS = etree.XPath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")
+_X_CELLS = etree.XPath("./td|./th")
+_X_STRAYS = etree.XPath("//comment()|//processing-instruction()")
+_X_TITLE_METAS = etree.XPath("//meta[@name='ArticleTitle' or @name='articletitle' or @property='og:title']")
+_X_METAS = etree.XPath("//meta[@content]")
+_X_H1 = etree.XPath("//h1")
+_X_TITLE = etree.XPath("//title")
+_X_HEAD = etree.XPath("//head")
+_X_IMAGES = etree.XPath(".//img")
 
 
 def _is_data_table(table) -> bool:
-    return not table.xpath(".//table")
+    return table.find(".//table") is None
 
 
 def _rows(table):
-    return table.xpath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")
+    return _X_ROWS(table)
 
 
 def _span(cell, name: str, limit: int) -> int:
-    if cell.get(name) is None:
+    value = cell.get(name)
+    if value is None:
         return 1
     try:
-        return max(1, min(int(cell.get(name, 1) or 1), limit))
+        return max(1, min(int(value or 1), limit))
     except ValueError:
         return 1
 
@@ -91,7 +106,7 @@ def table_rows(table):
     for tr in _rows(table):
         below: dict[int, int] = {}
         c, own = 0, []
-        for cell in tr.xpath("./td|./th"):
+        for cell in _X_CELLS(tr):
             while covered.get(c, 0) > 0:
                 if covered[c] > 1:
                     below[c] = covered[c] - 1
@@ -152,9 +167,15 @@ def element_lines(root, tables: dict | None = None) -> list[str]:
     return out
 
 
+def _has_text(el) -> bool:
+    return any(not t.isspace() for t in el.itertext() if t)
+
+
 def _find_container(root):
     for selector in CONTAINERS:
-        found = [el for el in _css(selector)(root) if _text(el)]
+        found = [el for el in _css(selector)(root) if _has_text(el)]
+        if len(found) == 1:
+            return found[0]
         if found:
             return max(found, key=lambda el: len(_text(el)))
     return None
@@ -171,22 +192,23 @@ def parse_html(html: str, container: str | None = None) -> HtmlDoc:
             return HtmlDoc([], None)
     except (etree.LxmlError, ValueError):
         return HtmlDoc([], None)
-    for el in root.xpath("//comment()|//processing-instruction()"):
+    for el in _X_STRAYS(root):
         if el.getparent() is None:
             continue                    # outside <html>: not in the tree walked below
         drop_tree(el)
     etree.strip_elements(root, *_DROP, with_tail=False)
     titles = []
-    for meta in root.xpath("//meta[@name='ArticleTitle' or @name='articletitle' or @property='og:title']"):
+    for meta in _X_TITLE_METAS(root):
         if meta.get("content"):
             titles.append(" ".join(meta.get("content").split()))
-    published = next((m.get("content") for m in root.xpath("//meta[@content]")
+    metas = _X_METAS(root)
+    published = next((m.get("content") for m in metas
                       if (m.get("name") or m.get("property") or "").lower() in _DATE_METAS), None)
-    content_source = next((m.get("content").strip() for m in root.xpath("//meta[@content]")
+    content_source = next((m.get("content").strip() for m in metas
                            if (m.get("name") or "").lower() == "contentsource" and m.get("content").strip()), None)
-    titles += [_text(h) for h in root.xpath("//h1") if _text(h)]
-    titles += [_text(t) for t in root.xpath("//title") if _text(t)]
-    for head in root.xpath("//head"):
+    titles += [text for h in _X_H1(root) if (text := _text(h))]
+    titles += [text for t in _X_TITLE(root) if (text := _text(t))]
+    for head in _X_HEAD(root):
         head.getparent().remove(head)
     body_el = _select(root, container) if container else None
     if body_el is None:
@@ -200,7 +222,7 @@ def parse_html(html: str, container: str | None = None) -> HtmlDoc:
     if body is not None:
         cache[body_el] = body
     page = element_lines(root, cache)
-    images = len((body_el if body_el is not None else root).xpath(".//img"))
+    images = len(_X_IMAGES(body_el if body_el is not None else root))
     tables = [lines for el, lines in cache.items() if lines and el is not body_el]
     return HtmlDoc(page, body, titles, tables, images, published, removed,
                    link_texts, content_source)

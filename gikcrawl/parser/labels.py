@@ -69,6 +69,7 @@ def best_match(printed: str, candidates: Candidates, min_score: float = MIN_SCOR
     return _best(printed, candidates, min_score, margin)
 
 
+@lru_cache(maxsize=65536)
 def split_glued(key: str) -> tuple[str, str] | None:
     """'规章000' → ('规章', '000'): a label whose value cells were printed against it without a separator."""
     m = _GLUED_DIGITS.match(key)

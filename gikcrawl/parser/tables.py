@@ -49,14 +49,6 @@ def _run(cells: list[Cell], i: int, kinds) -> int:
     return i
 
 
-def find_cell(cells: list[Cell], start: int, test) -> int | None:
-    for i in range(start, len(cells)):
-        c = cells[i]
-        if c.kind == TEXT and test(c):
-            return i
-    return None
-
-
 def find_key(cells: list[Cell], start: int, keys: set[str]) -> int | None:
     """The first text cell at or after start whose key is one of keys."""
     for i in range(start, len(cells)):
@@ -92,6 +84,8 @@ def _named(text: str, after: int) -> tuple[str, ...]:
 
 
 def _integer_row(values, key, warnings):
+    if all(type(v) is int and v >= 0 for v in values):        # the usual row: nothing to check
+        return dict(zip(T.APPLICANT_COLUMNS, values))
     clean = []
     for col, v in zip(T.APPLICANT_COLUMNS, values):
         if v is not None and (not float(v).is_integer() or v < 0):
@@ -101,10 +95,15 @@ def _integer_row(values, key, warnings):
     return dict(zip(T.APPLICANT_COLUMNS, clean))
 
 
+@lru_cache(maxsize=65536)
+def _opens_applications(key: str) -> bool:
+    return bool(_APPS_START.search(key)) or (len(key) <= 45 and "本年新收" in key and "。" not in key)
+
+
 def read_applications(cells: list[Cell], start_at: int = 0) -> TableRead:
     out = TableRead()
-    start = find_cell(cells, start_at, lambda c: bool(_APPS_START.search(c.key)) or (
-        len(c.key) <= 45 and not is_prose(c) and "本年新收" in c.key))
+    start = next((i for i in range(start_at, len(cells)) if cells[i].kind == TEXT and _opens_applications(cells[i].key)),
+                 None)
     if start is None:
         return out
     found: dict[str, dict | None] = {}
