@@ -1,5 +1,5 @@
-"""National-scale simulation: many county sites at once, each a server on 127.0.0.1 (one port per host)
-answering in 100–300 ms and enforcing 1 request/s (a faster request is a violation, answered 429).
+"""National-scale simulation: many county sites at once, each a server on 127.0.0.1 (a port and a host name
+of its own, resolved to 127.0.0.1 by gikfixtures.loopback) answering in 100–300 ms and enforcing 1 request/s (a faster request is a violation, answered 429).
 Measures pages/s, CPU per page and hosts kept busy for: one process without Redis, then 1, 2 and 4 workers
 on one Redis frontier, all in the same run, over the same sites; prints a table and the extrapolation to a
 national crawl.
@@ -9,7 +9,10 @@ national crawl.
 Every configuration crawls for --seconds from its first page; pages/s, CPU and hosts are counted at the servers
 from second 8 on, so short runs compare steady states rather than start-up costs. "hosts busy": hosts with
 a request being answered, sampled every 0.1 s; "hosts/s": hosts that received a request in each second;
-"closest": the smallest gap between two requests to one host among the violations.
+"closest": the smallest gap between two requests to one host among the violations; "CPU ms/page": the
+crawl processes' CPU time (/proc, user + system) per page, valid on a loaded machine; "redis/page": commands
+Redis served per page (its own counters; a script's inner commands count too); "redis ms": Redis's own CPU
+per page; "load": the 1-minute load average at the end of the configuration.
 """
 from __future__ import annotations
 
@@ -31,6 +34,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from gikfixtures.loopback import loopback_name
 from gikfixtures.replica import Page, ReplicaServer, build_large_site
 
 WARMUP = 8.0
@@ -106,10 +110,20 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def redis_calls(port: int | None) -> int:
+    """Commands Redis has served (a script call is one), from its own counters."""
+    if port is None:
+        return 0
+    import redis
+    stats = redis.Redis(port=port).info("commandstats")
+    return sum(v["calls"] for k, v in stats.items() if k not in ("cmdstat_info", "cmdstat_ping"))
+
+
 def run(config: str, workers: int, hosts: list[PoliteHost], sites_yaml: Path, tmp: Path, seconds: float,
         stats: Stats) -> dict:
-    redis = None
-    extra = ["-s", "LOG_LEVEL=ERROR", "-s", f"DOWNLOAD_DELAY={DELAY}", "-s", "TELNETCONSOLE_ENABLED=False"]
+    redis, port = None, None
+    extra = ["-s", "LOG_LEVEL=ERROR", "-s", f"DOWNLOAD_DELAY={DELAY}", "-s", "TELNETCONSOLE_ENABLED=False",
+             "-s", "TWISTED_DNS_RESOLVER=gikfixtures.loopback.LoopbackResolver"]
     if workers:
         port = free_port()
         redis = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
@@ -129,17 +143,22 @@ def run(config: str, workers: int, hosts: list[PoliteHost], sites_yaml: Path, tm
     while not stats.pages and time.monotonic() - launched < 120:      # start-up (imports, Redis, first page)
         time.sleep(0.05)
     t0 = time.monotonic()
-    samples, cpu0 = [], None
+    samples, cpu0, calls0, rcpu0 = [], None, 0, 0.0
     while time.monotonic() - t0 < seconds:
         time.sleep(0.1)
         if time.monotonic() - t0 >= WARMUP:
             if cpu0 is None:
                 cpu0 = sum(cpu_seconds(p.pid) for p in procs)
+                calls0 = redis_calls(port)
+                rcpu0 = cpu_seconds(redis.pid) if redis is not None else 0.0
             samples.append(stats.hosts_busy())
         if all(p.poll() is not None for p in procs):
             break
     t1 = time.monotonic()
     cpu = sum(cpu_seconds(p.pid) for p in procs if p.poll() is None) - (cpu0 or 0)
+    calls = redis_calls(port) - calls0 if cpu0 is not None else 0
+    rcpu = cpu_seconds(redis.pid) - rcpu0 if redis is not None and cpu0 is not None else 0.0
+    load = os.getloadavg()[0]
     for p in procs:
         if p.poll() is None:
             p.send_signal(signal.SIGKILL)
@@ -161,7 +180,9 @@ def run(config: str, workers: int, hosts: list[PoliteHost], sites_yaml: Path, tm
     return {"config": config, "pages": len(window), "pages_total": len(window) + len(first),
             "pages_s": len(window) / span if span > 0 else 0.0, "cpu_ms_page": 1000 * cpu / max(1, len(window)),
             "busy": sum(samples) / max(1, len(samples)), "hosts_per_s": sum(recent) / max(1, len(recent)),
-            "violations": violations, "closest": closest}
+            "violations": violations, "closest": closest, "redis_calls_page": calls / max(1, len(window)),
+            "redis_ms_page": 1000 * rcpu / max(1, len(window)),
+            "load": load}
 
 
 def main() -> int:
@@ -181,10 +202,12 @@ def main() -> int:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             sites_yaml = Path(tmp) / "sites.yaml"
+            # each site has its own host name (resolved to 127.0.0.1 by gikfixtures.loopback), as counties do:
+            # politeness is per host name
             sites_yaml.write_text(yaml.safe_dump({"sites": {s.key: {
-                "name": s.key, "start_urls": [h.url(s, s.start_path)], "allowed_domains": ["127.0.0.1"],
-                # one Scrapy slot per site (all share the host name 127.0.0.1); robots.txt off for the same reason
-                "politeness": {"download_delay": DELAY, "robotstxt_obey": False}}
+                "name": s.key, "allowed_domains": [loopback_name(s.key)],
+                "start_urls": [h.url(s, s.start_path).replace("127.0.0.1", loopback_name(s.key), 1)],
+                "politeness": {"download_delay": DELAY}}
                 for s, h in zip(sites, hosts)}}), encoding="utf-8")
             results = [run("no-redis", 0, hosts, sites_yaml, Path(tmp), a.seconds, stats)]
             for n in (int(x) for x in a.workers.split(",")):
@@ -200,11 +223,12 @@ def main() -> int:
     print(f"\n{a.hosts} hosts, 100-300 ms latency, 1 request/s each; {a.seconds:.0f} s per configuration, "
           f"measured after {WARMUP:.0f} s; {os.cpu_count()} cores shared with the servers and Redis")
     print(f"{'configuration':14s} {'pages/s':>8s} {'vs no-redis':>11s} {'vs 1 worker':>11s} {'CPU ms/page':>11s} "
-          f"{'hosts busy':>10s} {'hosts/s':>8s} {'violations':>10s} {'closest':>8s}")
+          f"{'hosts busy':>10s} {'hosts/s':>8s} {'violations':>10s} {'closest':>8s} {'redis/page':>10s} {'redis ms':>8s} {'load':>5s}")
     for r in results:
         closest = "-" if r["closest"] is None else f"{r['closest']:.3f}s"
         print(f"{r['config']:14s} {r['pages_s']:8.1f} {r['pages_s'] / base:10.2f}x {r['pages_s'] / one:10.2f}x "
-              f"{r['cpu_ms_page']:11.1f} {r['busy']:10.1f} {r['hosts_per_s']:8.1f} {r['violations']:10d} {closest:>8s}")
+              f"{r['cpu_ms_page']:11.1f} {r['busy']:10.1f} {r['hosts_per_s']:8.1f} {r['violations']:10d} {closest:>8s} "
+              f"{r['redis_calls_page']:10.1f} {r['redis_ms_page']:8.2f} {r['load']:5.1f}")
     pages = 2800 * 300
     load = os.getloadavg()[0]
     print(f"\nload average now {load:.1f} on {os.cpu_count()} cores: the rates above are what the share of CPU "

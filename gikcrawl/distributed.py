@@ -10,20 +10,24 @@ The frontier is per host (host = host:port of the URL, the server that politenes
   ready       sorted set host → time (ms, Redis clock) from which its next request may be taken
   next/delay  hashes host → next allowed time / politeness delay (ms); sent/busy: host → last send or
               answer / end of the request in flight (expires after DOWNLOAD_TIMEOUT if its worker died)
-A worker pops only from a host whose time has come, and pushes the host's time on by its delay at once:
+A worker pops only from a host whose time has come and that has no request in flight at any worker, and
+pushes the host's time on by its delay at once:
 no worker holds a request it cannot start, and there is no head-of-line blocking behind a busy host.
-The host slot is taken for good at the moment the request is handed to the download handler
-(`GateDownloader`): one request per host at a time across all workers, leaving ≥ delay (+ GIKCRAWL_HOST_MARGIN)
-after the previous one's response came back — so the server sees them ≥ delay apart however late a stalled
-worker actually sent, and whatever Scrapy's middlewares (robots.txt, retries with backoff) did in between.
+The host slot is taken for good at the moment the request is handed to the download handler (`RedisGate`, the
+gate of gikcrawl/downloader.py's one downloader): one request per host at a time across all workers, leaving ≥
+delay (+ GIKCRAWL_HOST_MARGIN) after the previous one's response came back — so the server sees them ≥ delay
+apart however late a stalled worker actually sent, and whatever Scrapy's middlewares (robots.txt, retries with
+backoff) did in between.
 
-Every step that moves a request is one Lua script: enqueue (seen-set + queue), pop (queue + the worker's
-in-flight hash), recovery (a dead worker's in-flight hash back into the queue). A request leaves the
-in-flight hash once its callback has run (or its download failed). Workers refresh a heartbeat
-(GIKCRAWL_WORKER_TTL); the in-flight hash of a worker without heartbeat is put back by whoever sees it
-first, tagged with the attempt it redoes, so `gikcrawl catalog merge` drops the dead attempt's catalog rows.
-A worker starting under an id treats its own in-flight hash as its dead predecessor's, before its first
-heartbeat. Waiting on other workers is bounded (GIKCRAWL_IDLE_TIMEOUT), then the worker stops and says so.
+Every step that moves a request is one Lua script: enqueue (seen-set + queue, all the requests of a callback
+at once, with that callback's request leaving the in-flight hash), pop (up to as many ready hosts as the
+downloader can start, queue + the worker's in-flight hash), recovery (a dead worker's in-flight hash back into
+the queue). A request leaves the in-flight hash once its callback has run (or its download failed). Workers
+refresh a heartbeat (GIKCRAWL_WORKER_TTL); the in-flight hash of a worker without heartbeat is put back by
+whoever sees it first, tagged with the attempt it redoes, so `gikcrawl catalog merge` drops the dead attempt's
+catalog rows. A worker starting under an id treats its own in-flight hash as its dead predecessor's, before
+its first heartbeat. Waiting on other workers is bounded (GIKCRAWL_IDLE_TIMEOUT), then the worker stops and
+says so.
 """
 from __future__ import annotations
 
@@ -34,17 +38,18 @@ import pickle
 import socket
 import time
 import uuid
+from collections import deque
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from scrapy import signals
-from scrapy.core.downloader import Downloader, Slot
 from scrapy.core.scheduler import BaseScheduler
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.request import fingerprint, request_from_dict
 from twisted.internet import task
 
+from .downloader import LocalGate, PoliteDownloader, politeness_unit
 from .extras import redis_py
 from .meta import INFLIGHT
 from .runs import run_state
@@ -57,9 +62,14 @@ logger = logging.getLogger(__name__)
 RUN_KEY = "gikcrawl:run"
 
 
-def redis_from_url(url: str) -> redis.Redis:
-    return redis_py().Redis.from_url(url, decode_responses=False, socket_timeout=30, socket_connect_timeout=10,
-                                     retry_on_timeout=True)
+def redis_client(settings) -> redis.Redis:
+    """The client for REDIS_URL, with REDIS_PARAMS (password, TLS, timeouts …) over these defaults."""
+    return redis_from_url(settings.get("REDIS_URL"), settings.getdict("REDIS_PARAMS"))
+
+
+def redis_from_url(url: str, params: dict | None = None) -> redis.Redis:
+    kw = dict({"socket_timeout": 30, "socket_connect_timeout": 10, "retry_on_timeout": True}, **(params or {}))
+    return redis_py().Redis.from_url(url, **dict(kw, decode_responses=False))
 
 
 def shared_run_id(url: str, proposed: str, new_run: bool = False) -> str:
@@ -77,7 +87,6 @@ def configure(settings) -> None:
     from .runs import new_run_id
     url = settings.get("REDIS_URL")
     settings.set("SCHEDULER", "gikcrawl.distributed.RedisScheduler", priority="spider")
-    settings.set("DOWNLOADER", "gikcrawl.distributed.GateDownloader", priority="spider")
     run_id = shared_run_id(url, settings.get("GIKCRAWL_RUN_ID") or new_run_id())
     settings.set("GIKCRAWL_RUN_ID", run_id, priority="spider")
     settings.set("WARC_WORKER_ID", worker_id(settings), priority="spider")
@@ -108,53 +117,70 @@ def keys(run_id: str) -> dict:
             "inflight": f"{base}:inflight:", "alive": f"{base}:alive:"}
 
 
-def host_of(request) -> str:
-    """The politeness unit: Scrapy's download slot key (the site's slot when it sets its own politeness,
-    else the host name), so the shared frontier and Scrapy's per-slot concurrency agree."""
-    return request.meta.get("download_slot") or (urlsplit(request.url).hostname or "-").lower()
-
-
 _NOW = "local t = redis.call('time') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) "
 
-# KEYS seen ready next delay seq; ARGV fingerprint score data dont_filter host delay_ms qprefix
+# KEYS seen ready next delay seq inflight; ARGV qprefix done-rid ('' none) then, per request,
+# fingerprint score data dont_filter host delay_ms → 1/0 per request (queued / seen before)
+# A callback's requests go in with one call, and the request whose callback made them leaves the in-flight
+# hash in the same step: a kill before it leaves that request to be redone, never its children lost.
 _ENQUEUE = """
-if ARGV[4] ~= '1' and redis.call('sadd', KEYS[1], ARGV[1]) == 0 then return 0 end
-local seq = redis.call('incr', KEYS[5])
-redis.call('zadd', ARGV[7] .. ARGV[5], ARGV[2], string.format('%016x', seq) .. '\\n\\n' .. ARGV[3])
-local d = tonumber(ARGV[6])
-if d > tonumber(redis.call('hget', KEYS[4], ARGV[5]) or '0') then redis.call('hset', KEYS[4], ARGV[5], d) end
-if not redis.call('zscore', KEYS[2], ARGV[5]) then
-  redis.call('zadd', KEYS[2], tonumber(redis.call('hget', KEYS[3], ARGV[5]) or '0'), ARGV[5])
+local out = {}
+for i = 3, #ARGV, 6 do
+  local host = ARGV[i + 4]
+  if ARGV[i + 3] ~= '1' and redis.call('sadd', KEYS[1], ARGV[i]) == 0 then
+    out[#out + 1] = 0
+  else
+    local seq = redis.call('incr', KEYS[5])
+    redis.call('zadd', ARGV[1] .. host, ARGV[i + 1], string.format('%016x', seq) .. '\\n\\n' .. ARGV[i + 2])
+    local d = tonumber(ARGV[i + 5])
+    if d > tonumber(redis.call('hget', KEYS[4], host) or '0') then redis.call('hset', KEYS[4], host, d) end
+    if not redis.call('zscore', KEYS[2], host) then
+      redis.call('zadd', KEYS[2], tonumber(redis.call('hget', KEYS[3], host) or '0'), host)
+    end
+    out[#out + 1] = 1
+  end
 end
-return 1"""
+if ARGV[2] ~= '' then redis.call('hdel', KEYS[6], ARGV[2]) end
+return out"""
 
-# KEYS ready next delay inflight; ARGV rid qprefix skip-host...
-# → {0, host, member} | {ms until the next host is ready} | {-1} (nothing queued)
+# KEYS ready next delay inflight busy; ARGV qprefix n rid-prefix skip-host...
+# → {0, rid, member, rid, member, ...} (up to n requests, each from another ready host)
+#   | {ms until the next host is ready} | {-1} (nothing queued)
 _POP = _NOW + """
-local h = redis.call('zrangebyscore', KEYS[1], '-inf', now, 'LIMIT', 0, #ARGV - 1)
-local host = nil
-if #ARGV > 2 then
-  local skip = {}
-  for i = 3, #ARGV do skip[ARGV[i]] = true end
-  for _, x in ipairs(h) do if not skip[x] then host = x break end end
-else
-  host = h[1]
+local n = tonumber(ARGV[2])
+local skip = {}
+for i = 4, #ARGV do skip[ARGV[i]] = true end
+local h = redis.call('zrangebyscore', KEYS[1], '-inf', now, 'LIMIT', 0, n + #ARGV - 3)
+local out, got, skipped, emptied = {0}, 0, false, false
+for _, host in ipairs(h) do
+  if got >= n then break end
+  if skip[host] or tonumber(redis.call('hget', KEYS[5], host) or '0') > now then
+    skipped = true                     -- full here, or its request in flight at some worker: not yet
+  else
+    local q = ARGV[1] .. host
+    local r = redis.call('zrange', q, 0, 0, 'WITHSCORES')
+    if #r == 0 then
+      redis.call('zrem', KEYS[1], host)
+      emptied = true
+    else
+      redis.call('zremrangebyrank', q, 0, 0)
+      local nxt = now + tonumber(redis.call('hget', KEYS[3], host) or '0')
+      redis.call('hset', KEYS[2], host, nxt)
+      if redis.call('zcard', q) > 0 then redis.call('zadd', KEYS[1], nxt, host) else redis.call('zrem', KEYS[1], host) end
+      got = got + 1
+      local rid = ARGV[3] .. string.format('%02x', got)
+      redis.call('hset', KEYS[4], rid, host .. '\\n' .. r[2] .. '\\n' .. r[1])
+      out[#out + 1] = rid
+      out[#out + 1] = r[1]
+    end
+  end
 end
-if not host then
-  if #h > 0 then return {50} end
-  local n = redis.call('zrange', KEYS[1], 0, 0, 'WITHSCORES')
-  if #n == 0 then return {-1} end
-  return {math.max(1, tonumber(n[2]) - now)}
-end
-local q = ARGV[2] .. host
-local r = redis.call('zrange', q, 0, 0, 'WITHSCORES')
-if #r == 0 then redis.call('zrem', KEYS[1], host) return {1} end
-redis.call('zremrangebyrank', q, 0, 0)
-local nxt = now + tonumber(redis.call('hget', KEYS[3], host) or '0')
-redis.call('hset', KEYS[2], host, nxt)
-if redis.call('zcard', q) > 0 then redis.call('zadd', KEYS[1], nxt, host) else redis.call('zrem', KEYS[1], host) end
-redis.call('hset', KEYS[4], ARGV[1], host .. '\\n' .. r[2] .. '\\n' .. r[1])
-return {0, host, r[1]}"""
+if got > 0 then return out end
+if emptied then return {1} end
+if skipped then return {50} end
+local nx = redis.call('zrange', KEYS[1], 0, 0, 'WITHSCORES')
+if #nx == 0 then return {-1} end
+return {math.max(1, tonumber(nx[2]) - now)}"""
 
 # KEYS inflight-hash ready next; ARGV qprefix tag-prefix ("<dead worker>:")
 _RECOVER = """
@@ -222,6 +248,9 @@ class Frontier:
         self.slot_delays = {k: float(v["delay"]) for k, v in settings.getdict("DOWNLOAD_SLOTS").items()
                             if "delay" in v}
         self.token = uuid.uuid4().hex
+        self.sites = getattr(spider, "sites", None) or {}
+        self.pending: list = []               # requests added since the last flush, as script arguments
+        self.sent: set[bytes] = set()         # fingerprints this process sent to the seen-set
         self._enqueue = server.register_script(_ENQUEUE)
         self._pop = server.register_script(_POP)
         self._recover = server.register_script(_RECOVER)
@@ -242,42 +271,96 @@ class Frontier:
     def encode(self, request) -> bytes:
         return pickle.dumps(request.to_dict(spider=self.spider), protocol=pickle.HIGHEST_PROTOCOL)
 
-    def enqueue(self, request) -> bool:
-        """Seen-set and queue in one step. False: seen before (and not dont_filter)."""
-        fp = fingerprint(request).hex()
-        k = self.k
-        return bool(self._enqueue(keys=[k["seen"], k["ready"], k["next"], k["delay"], k["seq"]],
-                                  args=[fp, -request.priority, self.encode(request),
-                                        "1" if request.dont_filter else "0", host_of(request),
-                                        self.delay_ms(self.request_delay(request)), k["q"]]))
+    def unit(self, request) -> str:
+        return politeness_unit(request, self.sites)
 
-    def pop(self, full: list[str] = ()):
-        """The next request this worker may start now, or None; `full`: hosts this worker cannot start
-        another request for (its downloader slot is at its concurrency)."""
-        rid = uuid.uuid4().hex[:16]
+    def add(self, request) -> bool:
+        """Queue request with the next `flush` (one script call for all the requests added meanwhile).
+        False: this worker already sent its fingerprint to the run's seen-set, so Redis would refuse it; the
+        seen-set only grows within a run, so that answer is exact and costs no serialisation."""
+        fp = fingerprint(request)
+        if not request.dont_filter:
+            if fp in self.sent:
+                return False
+            self.sent.add(fp)
+        self.pending.extend((fp.hex(), -request.priority, self.encode(request),
+                             "1" if request.dont_filter else "0", self.unit(request),
+                             self.delay_ms(self.request_delay(request))))
+        return True
+
+    def flush(self, done=None) -> tuple[int, int]:
+        """Seen-set and queue for the requests added since the last flush, in one step, and `done` (a
+        request this worker took) out of the in-flight hash in the same step. Returns (queued, seen before)."""
+        worker, rid = self._taken(done)
+        if not self.pending and not rid:
+            return 0, 0
+        args, self.pending = self.pending, []
         k = self.k
-        out = self._pop(keys=[k["ready"], k["next"], k["delay"], self.inflight_key], args=[rid, k["q"], *full])
+        try:
+            out = self._enqueue(keys=[k["seen"], k["ready"], k["next"], k["delay"], k["seq"], k["inflight"] + worker],
+                                args=[k["q"], rid, *args])
+        except BaseException:
+            self.sent.difference_update(bytes.fromhex(fp) for fp in args[::6])   # not stored after all
+            raise
+        queued = sum(int(x) for x in out)
+        return queued, len(out) - queued
+
+    def enqueue(self, request) -> bool:
+        """Seen-set and queue in one step, at once. False: seen before (and not dont_filter)."""
+        pending, self.pending = self.pending, []
+        try:
+            return self.add(request) and self.flush()[0] == 1
+        finally:
+            self.pending = pending + self.pending
+
+    def pop_many(self, n: int, full: Iterable[str] = ()) -> list:
+        """Up to n requests this worker may start now, each from another host whose delay has passed (one
+        script call); `full`: hosts this worker cannot start another request for (its downloader slot is at
+        its concurrency). When none: next_ready_ms says when to look again."""
+        k = self.k
+        prefix = uuid.uuid4().hex[:14]
+        out = self._pop(keys=[k["ready"], k["next"], k["delay"], self.inflight_key, k["busy"]],
+                        args=[k["q"], max(1, n), prefix, *full])
         if out[0] != 0:
             self.next_ready_ms = int(out[0])
-            return None
-        member = out[2]
-        nl = member.index(b"\n", 17)
-        tag = member[17:nl].decode()
-        request = request_from_dict(pickle.loads(member[nl + 1:]), spider=self.spider)
-        earlier = request.meta.get(INFLIGHT)     # a redirect or retry of a request taken before:
-        if earlier:                                   # it is done, this one stands for it
-            worker, _, old = earlier.partition(":")
-            self.server.hdel(self.k["inflight"] + worker, old)
-        if tag:
-            request.meta["gik_redo"] = tag             # this redoes an attempt of a worker that died
-        request.meta[INFLIGHT] = f"{self.worker}:{rid}"
-        return request
+            return []
+        requests, stale = [], []
+        for i in range(1, len(out), 2):
+            rid, member = out[i].decode(), out[i + 1]
+            nl = member.index(b"\n", 17)
+            tag = member[17:nl].decode()
+            request = request_from_dict(pickle.loads(member[nl + 1:]), spider=self.spider)
+            earlier = request.meta.get(INFLIGHT)     # a redirect or retry of a request taken before:
+            if earlier:                               # it is done, this one stands for it
+                stale.append(earlier.partition(":"))
+            if tag:
+                request.meta["gik_redo"] = tag         # this redoes an attempt of a worker that died
+            request.meta[INFLIGHT] = f"{self.worker}:{rid}"
+            requests.append(request)
+        if stale:
+            pipe = self.server.pipeline(transaction=False)
+            for worker, _, old in stale:
+                pipe.hdel(k["inflight"] + worker, old)
+            pipe.execute()
+        return requests
+
+    def pop(self, full: Iterable[str] = ()):
+        """The next request this worker may start now, or None."""
+        got = self.pop_many(1, full)
+        return got[0] if got else None
+
+    @staticmethod
+    def _taken(request) -> tuple[str, str]:
+        taken = request.meta.get(INFLIGHT) if request is not None else None
+        if not taken:
+            return "-", ""
+        worker, _, rid = taken.partition(":")
+        return worker, rid
 
     def done(self, request) -> None:
-        taken = request.meta.get(INFLIGHT)
-        if taken:
-            worker, _, rid = taken.partition(":")
-            self.server.hdel(self.k["inflight"] + worker, rid)
+        """request's callback has run (or its download failed): what it queued goes in, and it leaves the
+        in-flight hash, in one step."""
+        self.flush(done=request)
 
     def queued(self) -> int:
         return self.server.zcard(self.k["ready"])
@@ -363,9 +446,11 @@ class RedisScheduler(BaseScheduler):
         if not url:
             raise NotConfigured("RedisScheduler needs REDIS_URL")
         self.crawler, self.stats = crawler, crawler.stats
-        self.server = redis_from_url(url)
+        self.server = redis_client(s)
         self.server.ping()
         self.poll = min(1.0, s.getfloat("GIKCRAWL_POLL_INTERVAL"))
+        self.pop_batch = s.getint("GIKCRAWL_POP_BATCH")
+        self.popped: deque = deque()          # taken (in our in-flight hash), not yet handed to the engine
         self.idle_timeout = s.getfloat("GIKCRAWL_IDLE_TIMEOUT")
         self.frontier: Frontier | None = None
         self.waiting_since: float | None = None
@@ -380,7 +465,12 @@ class RedisScheduler(BaseScheduler):
         s = self.crawler.settings
         self.spider = spider
         self.frontier = f = Frontier(self.server, run_state(self.crawler).run_id, spider, s, worker=worker_id(s))
-        self.crawler.gik_frontier = f
+        self.crawler.gik_frontier, self.crawler.gik_scheduler = f, self
+        downloader = self.crawler.engine.downloader
+        if not isinstance(downloader, PoliteDownloader):
+            raise NotConfigured(f"distributed crawling needs DOWNLOADER = gikcrawl.downloader.PoliteDownloader "
+                                f"(its per-host gate), not {type(downloader).__name__}")
+        downloader.set_gate(RedisGate(f, self.stats))
         f.await_predecessor()
         own = f.reclaim(f.worker)             # a restart under this id: our predecessor's requests
         if own:
@@ -417,6 +507,8 @@ class RedisScheduler(BaseScheduler):
             slot.nextcall.schedule()
 
     def close(self, reason):
+        if self.frontier is not None:
+            self._flush()                     # requests made before a shutdown are not lost
         for loop in (getattr(self, "beat", None), getattr(self, "waker", None)):
             if loop is not None and loop.running:
                 loop.stop()
@@ -424,26 +516,46 @@ class RedisScheduler(BaseScheduler):
             self.frontier.leave()
 
     def has_pending_requests(self) -> bool:
-        return self.frontier.queued() > 0
+        return bool(self.popped or self.frontier.pending) or self.frontier.queued() > 0
 
     def enqueue_request(self, request) -> bool:
-        if not self.frontier.enqueue(request):
+        """Buffered: the requests of one callback go into Redis with one script call, at the latest together
+        with that callback's end (`Frontier.done`), else on the next `next_request`. The seen-set is checked
+        then for requests this worker has not sent before, so such a duplicate (another worker's) counts in
+        dupefilter/filtered but is not reported back as dropped."""
+        if not self.frontier.add(request):
             self.stats.inc_value("dupefilter/filtered")
             return False
         self.not_before = 0.0                 # a host may be ready now
-        self.stats.inc_value("scheduler/enqueued/redis")
         return True
 
+    def _flush(self, done=None) -> None:
+        queued, seen = self.frontier.flush(done)
+        if queued:
+            self.stats.inc_value("scheduler/enqueued/redis", queued)
+        if seen:
+            self.stats.inc_value("dupefilter/filtered", seen)
+
+    def done(self, request) -> None:
+        self._flush(done=request)
+
     def next_request(self):
+        if self.popped:
+            self.stats.inc_value("scheduler/dequeued/redis")
+            return self.popped.popleft()
+        if self.frontier.pending:
+            self._flush()
         now = time.monotonic()
         if now < self.not_before:             # the last look found nothing startable until then
             return None
         downloader = self.crawler.engine.downloader
+        # as many as the downloader can start now, each from another host with room in its local slot
+        room = downloader.total_concurrency - len(downloader.active)
         full = [key for key, slot in downloader.slots.items() if len(slot.active) >= slot.concurrency]
-        request = self.frontier.pop(full)
-        if request is not None:
+        self.popped.extend(self.frontier.pop_many(max(1, min(room, self.pop_batch)), full))
+        if self.popped:
             self.stats.inc_value("scheduler/dequeued/redis")
-            return request
+            return self.popped.popleft()
         # nothing for us now: look again when the next host is due, or at the next poll (other workers may
         # queue requests meanwhile), or as soon as one of our own downloads ends (it frees a slot)
         wait = self.poll if self.frontier.next_ready_ms < 0 else min(self.poll, self.frontier.next_ready_ms / 1000)
@@ -479,40 +591,30 @@ class RedisScheduler(BaseScheduler):
         self.stats.set_value("gikcrawl/distributed/gave_up_waiting", sum(others.values()))
 
 
-class _SharedSlot(Slot):
-    """A downloader slot whose delay is kept across workers by the Redis gate, not locally."""
-    __slots__ = ()
+class RedisGate(LocalGate):
+    """The downloader's gate (gikcrawl/downloader.py) in a worker: besides the local rule, the host's shared
+    slot in Redis, so one request per host is in flight across all workers, ≥ the delay after the previous
+    answer. A request waits for this worker's own request to the host locally, then asks Redis."""
 
-    def download_delay(self) -> float:
-        return 0.0
+    def __init__(self, frontier: Frontier, stats):
+        super().__init__()
+        self.frontier, self.stats = frontier, stats
 
+    def delay(self, slot, request) -> float:
+        # the slot's delay is the site's politeness (or AutoThrottle's, if larger); the shared default below
+        return max(slot.download_delay(), self.frontier.request_delay(request))
 
-class GateDownloader(Downloader):
-    """Scrapy's downloader, taking the host's shared slot at the moment a request goes to its handler."""
-
-    def _get_slot(self, request, spider=None):
-        key, slot = super()._get_slot(request)
-        if type(slot) is Slot:
-            slot.__class__ = _SharedSlot       # same layout; only the local delay is handed to Redis
-        return key, slot
-
-    async def _download(self, slot, request):
-        frontier = getattr(self.crawler, "gik_frontier", None)
-        if frontier is None:
-            return await super()._download(slot, request)
-        slot.transferring.add(request)       # waiting for the host counts against the slot's concurrency
-        try:
-            # the slot's own delay is the site's politeness (or AutoThrottle's); the shared default below
-            waited = await frontier.gate(host_of(request), max(slot.delay, frontier.request_delay(request)))
-        except BaseException:
-            slot.transferring.discard(request)
-            raise
+    async def take(self, slot, request, delay: float) -> None:
+        waited = await self.frontier.gate(self.frontier.unit(request), delay)
         if waited:
-            self.crawler.stats.inc_value("gikcrawl/distributed/host_wait_ms", int(waited * 1000))
-        try:
-            return await super()._download(slot, request)
-        finally:
-            frontier.release(host_of(request), max(slot.delay, frontier.request_delay(request)))
+            self.stats.inc_value("gikcrawl/distributed/host_wait_ms", int(waited * 1000))
+
+    def release(self, slot, request) -> None:
+        held = self.held.get(slot)
+        if held is not None and held[0] is request:
+            self.frontier.release(self.frontier.unit(request), max(slot.polite_delay(),
+                                                                   self.frontier.request_delay(request)))
+        super().release(slot, request)
 
 
 class InflightDoneMiddleware:
@@ -541,13 +643,12 @@ class InflightDoneMiddleware:
         self._done(response.request)
 
     def _done(self, request):
-        frontier = getattr(self.crawler, "gik_frontier", None)
-        if frontier is not None and request is not None:
-            frontier.done(request)
+        if request is not None:
+            failed(self.crawler, request)
 
 
 def failed(crawler, request) -> None:
     """A request whose download failed is done too (its failure is counted where it is handled)."""
-    frontier = getattr(crawler, "gik_frontier", None)
-    if frontier is not None:
-        frontier.done(request)
+    scheduler = getattr(crawler, "gik_scheduler", None)
+    if scheduler is not None:
+        scheduler.done(request)

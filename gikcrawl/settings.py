@@ -37,11 +37,14 @@ GIKCRAWL_RESUME = False             # continue GIKCRAWL_RUN_ID: what it archived
 
 # Distributed crawling (gikcrawl/distributed.py): set REDIS_URL=redis://host:port/db on every worker
 REDIS_URL = None
+REDIS_PARAMS = {}                   # more redis-py client arguments (password, ssl, timeouts …) over gikcrawl's
+                                    # defaults (30 s socket timeout, 10 s to connect, retry on timeout)
 GIKCRAWL_WORKER_TTL = 15.0          # seconds without heartbeat before a worker's in-flight requests are requeued
 GIKCRAWL_HOST_DELAY = None          # seconds between requests to one host across all workers (None: DOWNLOAD_DELAY)
 GIKCRAWL_HOST_MARGIN = 0.0          # seconds added to that delay (it already runs from the previous response)
 GIKCRAWL_POLL_INTERVAL = 0.2        # seconds (≤ 1) between looks at the shared frontier when nothing can start
 GIKCRAWL_IDLE_TIMEOUT = 600.0       # seconds a worker with nothing to do waits for other workers' requests in flight
+GIKCRAWL_POP_BATCH = 32             # requests (from as many hosts) a worker takes from Redis with one call, at most
 GIKCRAWL_WORKER_CONCURRENCY = 256   # CONCURRENT_REQUESTS of a worker (unless set with -s): politeness is per
                                     # host in Redis, so many hosts may be in flight at once
 
@@ -49,7 +52,7 @@ USER_AGENT = f"gikcrawl/{__version__} (archival crawler for government annual re
 
 # Politeness for small government servers.
 ROBOTSTXT_OBEY = True               # default: obey; a site entry may set politeness.robotstxt_obey: false
-CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS = 256             # hosts in flight at once; per host: the two lines below
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 1.0
 AUTOTHROTTLE_ENABLED = True

@@ -168,6 +168,29 @@ def test_frontier_hands_out_only_hosts_whose_delay_has_passed(redis_server):
     assert f.pop().url == "http://a.example/1"                         # FIFO within the host
 
 
+def test_a_callbacks_requests_go_in_with_one_call_together_with_its_end(redis_server):
+    f = frontier(redis_server.url, GIKCRAWL_HOST_DELAY=0.0)
+    f.enqueue(scrapy.Request("http://a.example/list"))
+    (page,) = f.pop_many(8)
+    client = redis.Redis.from_url(redis_server.url)
+    calls = lambda: sum(v["calls"] for k, v in client.info("commandstats").items() if k.startswith("cmdstat_evalsha"))  # noqa: E731
+    added = [f.add(scrapy.Request(url)) for url in       # the callback's output, buffered
+             ("http://a.example/1", "http://b.example/1", "http://c.example/1", "http://b.example/1")]
+    assert added == [True, True, True, False]                          # b.example/1 twice: known here already
+    other = frontier(redis_server.url, "w2", GIKCRAWL_HOST_DELAY=0.0)
+    other.add(scrapy.Request("http://c.example/1"))                    # another worker's: only Redis knows
+    assert other.flush() == (1, 0)
+    assert client.hlen(f.inflight_key) == 1 and f.queued() == 1        # ours not sent yet: the page still in flight
+    before = calls()
+    assert f.flush(done=page) == (2, 1)                                # c.example/1 was seen by then
+    assert calls() - before == 1                                       # one script call for all of it
+    assert client.hlen(f.inflight_key) == 0                            # ... and the page left the in-flight hash
+    got = f.pop_many(8)                                                # one call, one request per ready host
+    assert sorted(r.url for r in got) == ["http://a.example/1", "http://b.example/1", "http://c.example/1"]
+    assert client.hlen(f.inflight_key) == 3 and len({r.meta["gik_inflight"] for r in got}) == 3
+    assert f.pop_many(8, full=["a.example"]) == [] and f.next_ready_ms == -1
+
+
 def test_gate_one_request_per_host_at_a_time_and_the_delay_after_its_response(redis_server):
     import asyncio
     f1, f2 = frontier(redis_server.url, "w1"), frontier(redis_server.url, "w2")

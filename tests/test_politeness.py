@@ -128,3 +128,28 @@ def test_sites_sharing_a_host_share_its_politeness(tmp_path):
         most, which = server.concurrency()
     assert len(items) == len(a.reports) + len(b.reports)
     assert most == 1, which          # one host, one slot: the sites' concurrency 1 holds for the host
+
+
+def test_local_gate_one_request_per_host_and_the_delay_after_its_answer():
+    import asyncio
+    import time
+    from gikcrawl.downloader import FloorSlot, LocalGate
+    gate, slot, other = LocalGate(), FloorSlot(2, 0.2, floor=0.2), FloorSlot(2, 0.0)
+
+    async def fetch(name, slot, log):
+        await gate.acquire(slot, name)
+        log.append((name, "sent", time.monotonic()))
+        await asyncio.sleep(0.1)                                    # the server answers in 0.1 s
+        log.append((name, "back", time.monotonic()))
+        gate.release(slot, name)
+
+    async def main():
+        log = []
+        await asyncio.gather(fetch("a", slot, log), fetch("b", slot, log), fetch("x", other, log),
+                             fetch("y", other, log))
+        return log
+    log = asyncio.run(main())
+    t = {(n, e): at for n, e, at in log}
+    first, second = sorted("ab", key=lambda n: t[(n, "sent")])
+    assert t[(second, "sent")] - t[(first, "back")] >= 0.195      # not 0.2 after the first was sent: after its answer
+    assert abs(t[("x", "sent")] - t[("y", "sent")]) < 0.05          # no delay: no waiting, concurrency is the slot's
