@@ -111,6 +111,15 @@ def merge(archive: Path):
     return run
 
 
+def single_process_view(yaml_path: Path, archive: Path):
+    """The catalog view of one process (no Redis) crawling every site of yaml_path: what workers must match."""
+    run = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "county", "-a", "site=all",
+                          "-s", f"SITES_CONFIG={yaml_path}", "-s", f"ARCHIVE_DIR={archive}", *FAST],
+                         cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return catalog_view(archive)
+
+
 @pytest.fixture(scope="module")
 def replica(tmp_path_factory):
     """A replica site of ~90 pages served for the whole module, and what one process makes of it."""
@@ -118,11 +127,7 @@ def replica(tmp_path_factory):
     site = build_large_site(90, seed=5)
     with ReplicaServer(site) as server:
         yaml_path = write_sites(tmp / "s.yaml", {site.key: minimal_entry(server, site)})
-        run = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "county", "-a", "site=all",
-                              "-s", f"SITES_CONFIG={yaml_path}", "-s", f"ARCHIVE_DIR={tmp / 'archive'}", *FAST],
-                             cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
-        assert run.returncode == 0, run.stderr[-3000:]
-        reference = catalog_view(tmp / "archive")
+        reference = single_process_view(yaml_path, tmp / "archive")
         assert len(reference[0]) == len(site.reports) and len(site.pages) >= 80
         yield site, server, yaml_path, reference
 
@@ -139,11 +144,7 @@ def two_hosts(tmp_path_factory):
         other["start_urls"] = [u.replace("127.0.0.1", "localhost", 1) for u in other["start_urls"]]
         other["allowed_domains"] = ["localhost"]
         yaml_path = write_sites(tmp / "s.yaml", {a.key: minimal_entry(server, a), b.key: other})
-        run = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "county", "-a", "site=all",
-                              "-s", f"SITES_CONFIG={yaml_path}", "-s", f"ARCHIVE_DIR={tmp / 'archive'}", *FAST],
-                             cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
-        assert run.returncode == 0, run.stderr[-3000:]
-        reference = catalog_view(tmp / "archive")
+        reference = single_process_view(yaml_path, tmp / "archive")
         assert len(reference[0]) == len(a.reports) + len(b.reports)
         yield server, yaml_path, reference
 

@@ -124,7 +124,7 @@ def _domain_pattern(domain: str) -> re.Pattern:
 # metadata and holds no spam, so it is not looked at one by one. Checked once over the whole text, which is
 # fast only as literal alternatives behind a class of their first characters (sre skips the other characters
 # in C); one pattern with the rules themselves costs ~2 ms on a 3 KB report. A new rule needs its literal here
-# (tests/test_parser_chrome.py holds every rule's examples to it).
+# (tests/test_parser_fast_paths.py holds every rule's examples to it).
 _TRIGGER_WORDS = (
     r"[上下]一[篇条页]",                                                          # _NAVIGATION
     "位置", "首页", ">", "次数", "点击", "字体", "打印", "关闭", r"分享", "扫一扫", r"[大中小]\s", "收藏",  # _CHROME_LINE
@@ -165,19 +165,17 @@ def _candidate_lines(text: str, starts: list[int], extra: re.Pattern | None) -> 
     return sorted(found)
 
 
-def clean_lines(lines: list[str], keep_from: int = 0, mirror: str | None = None, text: str | None = None) -> Cleaned:
+def clean_lines(lines: list[str], keep_from: int = 0, mirror: str | None = None) -> Cleaned:
     """Drop chrome lines and cut spam out of the others.
 
     keep_from: index of the first line of the report proper (its title); short lines above it are page
     header (site name, metadata labels and values) and are dropped.
     mirror: the domain of the mirror the page was taken from (mirror_domain): cut out wherever it appears.
-    text: "\n".join(lines), when the caller has it.
     """
     own_domain = _domain_pattern(mirror) if mirror else None
     out = list(lines)
     result = Cleaned(out)
-    if text is None:
-        text = "\n".join(lines)
+    text = "\n".join(lines)
     starts = [0, *accumulate(len(line) + 1 for line in lines)]
     candidates = list(range(min(keep_from, len(lines))))
     candidates += [i for i in _candidate_lines(text, starts, own_domain) if i >= keep_from]

@@ -8,8 +8,9 @@ from functools import lru_cache
 import opencc
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-_SPACES = re.compile(r"[ \t\u00a0\u3000\u2002-\u200b\ufeff]+")
-_ODD_SPACE = re.compile(r"[\t\u00a0\u3000\u2002-\u200b\ufeff]")
+_OTHER_SPACES = r"\t\u00a0\u3000\u2002-\u200b\ufeff"        # horizontal whitespace other than " "
+_SPACES = re.compile(f"[ {_OTHER_SPACES}]+")
+_ODD_SPACE = re.compile(f"[{_OTHER_SPACES}]")
 _SQUASH = re.compile(r"\s+")
 # Traditional-only forms of characters every report uses (開 of 公開, 條 of 條例, 報 of 報告, 國, 會, 發, 關, 區, 縣 …):
 # a text without any of them is not Traditional, and the conversion (the parser's largest single cost on a

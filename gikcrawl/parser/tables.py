@@ -38,7 +38,10 @@ class TableRead:
 
 
 def is_prose(cell: Cell) -> bool:
-    key = cell.key
+    return _is_prose_key(cell.key)
+
+
+def _is_prose_key(key: str) -> bool:
     return "。" in key or len(key) > 60 and not key.isdigit()
 
 
@@ -97,7 +100,7 @@ def _integer_row(values, key, warnings):
 
 @lru_cache(maxsize=65536)
 def _opens_applications(key: str) -> bool:
-    return bool(_APPS_START.search(key)) or (len(key) <= 45 and "本年新收" in key and "。" not in key)
+    return bool(_APPS_START.search(key)) or (len(key) <= 45 and "本年新收" in key and not _is_prose_key(key))
 
 
 def read_applications(cells: list[Cell], start_at: int = 0) -> TableRead:
