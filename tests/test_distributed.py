@@ -1,5 +1,6 @@
 """Distributed crawling with a real redis-server: one per-host frontier, nothing lost when a worker is killed at
 any moment (the merged catalog equals a single process's), restartable workers, politeness across workers."""
+import contextlib
 import itertools
 import json
 import os
@@ -9,6 +10,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -158,6 +160,25 @@ def wait_for(condition, timeout=60.0):
     return False
 
 
+@contextlib.contextmanager
+def answering_once_beating(server, redis_server, *names):
+    """The server answers nobody until every named worker beats: on a loaded machine one worker's start-up can
+    take longer than the whole crawl, and a test of sharing or of a kill would then test start-up times."""
+    client, released = redis.Redis.from_url(redis_server.url), threading.Event()
+    answer = server.resolve
+    server.resolve = lambda *a, **kw: released.wait(120) and answer(*a, **kw)
+
+    def all_beat():
+        run_id = client.get("gikcrawl:run")
+        return bool(run_id) and all(client.exists(f"gikcrawl:{run_id.decode()}:alive:{n}") for n in names)
+    try:
+        yield
+        assert wait_for(all_beat, 120), "the workers did not start"
+    finally:
+        released.set()
+        del server.resolve
+
+
 def pages_seen(server, since):
     return len([p for _, p in server.access_log[since:] if p != "/robots.txt"])
 
@@ -268,7 +289,10 @@ def test_two_workers_share_the_work_and_match_a_single_process(two_hosts, redis_
     server, yaml_path, reference = two_hosts
     start = len(server.access_log)
     archive = tmp_path / "archive"
-    workers = [worker(yaml_path, archive, redis_server.url, f"w{i}") for i in (1, 2)]
+    # a small host delay lets the two race fairly for each host's next slot
+    with answering_once_beating(server, redis_server, "w1", "w2"):
+        workers = [worker(yaml_path, archive, redis_server.url, f"w{i}", "-s", "GIKCRAWL_HOST_DELAY=0.05")
+                   for i in (1, 2)]
     for w in workers:
         finish(w)
     counts = Counter(p for _, p in server.access_log[start:] if p != "/robots.txt")
@@ -286,8 +310,12 @@ def test_worker_killed_at_any_moment_loses_nothing(replica, redis_server, tmp_pa
     start = len(server.access_log)
     total = len(site.pages)
     archive = tmp_path / "archive"
-    w1 = worker(yaml_path, archive, redis_server.url, "w1", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4")
-    w2 = worker(yaml_path, archive, redis_server.url, "w2", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1")
+    # one host: with no delay the worker whose answer just came back takes the host's next slot at once, and
+    # w1 might never hold a request; a small delay makes both look when the slot opens
+    fair = ("-s", "GIKCRAWL_HOST_DELAY=0.05")
+    with answering_once_beating(server, redis_server, "w1", "w2"):
+        w1 = worker(yaml_path, archive, redis_server.url, "w1", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4", *fair)
+        w2 = worker(yaml_path, archive, redis_server.url, "w2", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1", *fair)
     client = redis.Redis.from_url(redis_server.url)
 
     def w1_busy():
