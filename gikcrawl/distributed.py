@@ -22,7 +22,8 @@ backoff) did in between.
 Every step that moves a request is one Lua script: enqueue (seen-set + queue, all the requests of a callback
 at once, with that callback's request leaving the in-flight hash), pop (up to as many ready hosts as the
 downloader can start, queue + the worker's in-flight hash), recovery (a dead worker's in-flight hash back into
-the queue). A request leaves the in-flight hash once its callback has run (or its download failed). Workers
+the queue). A request leaves the in-flight hash once its callback has run and everything it yielded has been
+handled: each request in the queue, each item through the pipelines (or its download failed). Workers
 refresh a heartbeat (GIKCRAWL_WORKER_TTL); the in-flight hash of a worker without heartbeat is put back by
 whoever sees it first, tagged with the attempt it redoes, so `gikcrawl catalog merge` drops the dead attempt's
 catalog rows. A worker starting under an id treats its own in-flight hash as its dead predecessor's, before
@@ -42,7 +43,7 @@ from collections import deque
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from scrapy import signals
+from scrapy import Request, signals
 from scrapy.core.scheduler import BaseScheduler
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy.utils.defer import deferred_from_coro
@@ -456,6 +457,11 @@ class RedisScheduler(BaseScheduler):
         self.waiting_since: float | None = None
         self.recovered_at = 0.0
         self.not_before = 0.0
+        # A callback's output is handled some time after the callback has returned (Scrapy's scraper queues
+        # it and hands it on from other tasks), so its request is done only when each request it yielded
+        # has arrived here (id(child) → the parent's _Callback) and each item has left the pipelines.
+        self.parent_of: dict[int, _Callback] = {}
+        self.callbacks: dict[int, _Callback] = {}
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -487,6 +493,8 @@ class RedisScheduler(BaseScheduler):
         self.waker = task.LoopingCall(self._wake)
         self.waker.start(self.poll, now=False)
         self.crawler.signals.connect(self.spider_idle, signal=signals.spider_idle)
+        for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
+            self.crawler.signals.connect(self.item_handled, signal=signal)
         logger.info("distributed: worker %s joins run %s (%d hosts queued)", f.worker, f.run_id, f.queued())
 
     def _beat(self):
@@ -509,6 +517,10 @@ class RedisScheduler(BaseScheduler):
     def close(self, reason):
         if self.frontier is not None:
             self._flush()                     # requests made before a shutdown are not lost
+            if reason == "finished":          # all output is handled by now: children that never came were
+                for cb in list(self.callbacks.values()):     # dropped on the way (never lost by us)
+                    if cb.closed:
+                        self._flush(done=cb.request)
         for loop in (getattr(self, "beat", None), getattr(self, "waker", None)):
             if loop is not None and loop.running:
                 loop.stop()
@@ -523,11 +535,52 @@ class RedisScheduler(BaseScheduler):
         with that callback's end (`Frontier.done`), else on the next `next_request`. The seen-set is checked
         then for requests this worker has not sent before, so such a duplicate (another worker's) counts in
         dupefilter/filtered but is not reported back as dropped."""
-        if not self.frontier.add(request):
+        added = self.frontier.add(request)
+        parent = self.parent_of.pop(id(request), None)
+        if parent is not None:
+            parent.left -= 1
+            if parent.closed and not parent.left:
+                self._finish(parent)
+        if not added:
             self.stats.inc_value("dupefilter/filtered")
             return False
         self.not_before = 0.0                 # a host may be ready now
         return True
+
+    def expect(self, parent, child) -> None:
+        """child, a request or an item parent's callback yielded, is on its way: parent is not done before
+        the request has come here, or the item has left the pipelines."""
+        cb = self.callbacks.get(id(parent))
+        if cb is None:
+            cb = self.callbacks[id(parent)] = _Callback(parent)
+        cb.left += 1
+        if isinstance(child, Request):
+            self.parent_of[id(child)] = cb
+        else:
+            cb.items += 1
+
+    def item_handled(self, item, response, **kwargs) -> None:
+        """An item left the pipelines (scraped, dropped or failed): one less output of its callback to wait for."""
+        cb = self.callbacks.get(id(getattr(response, "request", None)))
+        if cb is not None and cb.items:
+            cb.items -= 1
+            cb.left -= 1
+            if cb.closed and not cb.left:
+                self._finish(cb)
+
+    def callback_done(self, parent) -> None:
+        """parent's callback has returned (or raised): done once every request it yielded has arrived."""
+        cb = self.callbacks.get(id(parent))
+        if cb is None:
+            self.done(parent)
+            return
+        cb.closed = True
+        if not cb.left:
+            self._finish(cb)
+
+    def _finish(self, cb: _Callback) -> None:
+        self.callbacks.pop(id(cb.request), None)
+        self.done(cb.request)
 
     def _flush(self, done=None) -> None:
         queued, seen = self.frontier.flush(done)
@@ -617,9 +670,19 @@ class RedisGate(LocalGate):
         super().release(slot, request)
 
 
+class _Callback:
+    """A request whose callback has run (closed) or runs, and how many of its outputs are not yet handled
+    (`left`: requests not yet at the scheduler and items not yet through the pipelines; `items`: of those)."""
+    __slots__ = ("request", "left", "items", "closed")
+
+    def __init__(self, request):
+        self.request, self.left, self.items, self.closed = request, 0, 0, False
+
+
 class InflightDoneMiddleware:
-    """Spider side: a request leaves the in-flight hash once its callback's output has all been taken
-    (the requests it yielded are in the shared queue by then)."""
+    """Spider side: a request leaves the in-flight hash once its callback has returned, every request it
+    yielded has reached the scheduler (they go into the shared queue in the same step) and every item it
+    yielded has left the pipelines (its catalog row is committed)."""
 
     def __init__(self, crawler):
         if not crawler.settings.get("REDIS_URL"):
@@ -631,20 +694,29 @@ class InflightDoneMiddleware:
         return cls(crawler)
 
     async def process_spider_output_async(self, response, result, spider=None):
-        async for item in result:
-            yield item
+        async for out in result:
+            self._expect(response.request, out)
+            yield out
         self._done(response.request)
 
     def process_spider_output(self, response, result, spider=None):
-        yield from result
+        for out in result:
+            self._expect(response.request, out)
+            yield out
         self._done(response.request)
 
     def process_spider_exception(self, response, exception, spider=None):
         self._done(response.request)
 
+    def _expect(self, parent, out) -> None:
+        scheduler = getattr(self.crawler, "gik_scheduler", None)
+        if scheduler is not None and parent is not None and out is not None:
+            scheduler.expect(parent, out)
+
     def _done(self, request):
-        if request is not None:
-            failed(self.crawler, request)
+        scheduler = getattr(self.crawler, "gik_scheduler", None)
+        if scheduler is not None and request is not None:
+            scheduler.callback_done(request)
 
 
 def failed(crawler, request) -> None:
