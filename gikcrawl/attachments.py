@@ -97,9 +97,11 @@ def attachment_record(body: bytes, *, url: str, site_key: str | None, content_ty
     return record
 
 
-def carrier_label(carrier: str | None, url: str) -> str:
-    """How a warning names the carrier it comes from: format and URL."""
-    return f"{(carrier or 'unknown').upper()} attachment {url}"
+def carrier_label(carrier: str | None, url: str | None) -> str:
+    """How a warning names the carrier it comes from: format and URL (a local file has none: its path is in
+    the record's source)."""
+    kind = (carrier or "unknown").upper()
+    return f"{kind} attachment {url}" if url else f"{kind} file"
 
 
 def _cells(tables: dict) -> dict:

@@ -67,3 +67,15 @@ def test_stdout_when_no_output_file(tmp_path):
     assert run.returncode == 0
     record = assert_valid(json.loads(run.stdout))
     assert record["format"] == "legacy"
+
+
+def test_a_corrupt_document_file_is_a_record_with_one_warning_naming_it_by_format(tmp_path):
+    broken = tmp_path / "report.pdf"
+    broken.write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 12)     # a PDF header, then no PDF
+    out = tmp_path / "out.jsonl"
+    run = run_parse(broken, "-o", out)
+    assert "Traceback" not in run.stderr
+    (record,) = [assert_valid(json.loads(line)) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert record["source"]["path"] == str(broken) and record["tables"] == {}
+    (warning,) = record["warnings"]
+    assert warning.startswith("PDF file: ") and "no figures" in warning and "None" not in warning, warning
