@@ -538,9 +538,8 @@ class RedisScheduler(BaseScheduler):
         added = self.frontier.add(request)
         parent = self.parent_of.pop(id(request), None)
         if parent is not None:
-            parent.left -= 1
-            if parent.closed and not parent.left:
-                self._finish(parent)
+            parent.requests -= 1
+            self._settle(parent)
         if not added:
             self.stats.inc_value("dupefilter/filtered")
             return False
@@ -553,8 +552,8 @@ class RedisScheduler(BaseScheduler):
         cb = self.callbacks.get(id(parent))
         if cb is None:
             cb = self.callbacks[id(parent)] = _Callback(parent)
-        cb.left += 1
         if isinstance(child, Request):
+            cb.requests += 1
             self.parent_of[id(child)] = cb
         else:
             cb.items += 1
@@ -564,23 +563,22 @@ class RedisScheduler(BaseScheduler):
         cb = self.callbacks.get(id(getattr(response, "request", None)))
         if cb is not None and cb.items:
             cb.items -= 1
-            cb.left -= 1
-            if cb.closed and not cb.left:
-                self._finish(cb)
+            self._settle(cb)
 
     def callback_done(self, parent) -> None:
-        """parent's callback has returned (or raised): done once every request it yielded has arrived."""
+        """parent's callback has returned (or raised): done once every request it yielded has arrived and
+        every item has left the pipelines."""
         cb = self.callbacks.get(id(parent))
         if cb is None:
             self.done(parent)
             return
         cb.closed = True
-        if not cb.left:
-            self._finish(cb)
+        self._settle(cb)
 
-    def _finish(self, cb: _Callback) -> None:
-        self.callbacks.pop(id(cb.request), None)
-        self.done(cb.request)
+    def _settle(self, cb: _Callback) -> None:
+        if cb.closed and not cb.requests and not cb.items:
+            self.callbacks.pop(id(cb.request), None)
+            self.done(cb.request)
 
     def _flush(self, done=None) -> None:
         queued, seen = self.frontier.flush(done)
@@ -671,12 +669,12 @@ class RedisGate(LocalGate):
 
 
 class _Callback:
-    """A request whose callback has run (closed) or runs, and how many of its outputs are not yet handled
-    (`left`: requests not yet at the scheduler and items not yet through the pipelines; `items`: of those)."""
-    __slots__ = ("request", "left", "items", "closed")
+    """A request whose callback has run (closed) or runs, and how many of its outputs are not yet handled:
+    requests not yet at the scheduler, items not yet through the pipelines."""
+    __slots__ = ("request", "requests", "items", "closed")
 
     def __init__(self, request):
-        self.request, self.left, self.items, self.closed = request, 0, 0, False
+        self.request, self.requests, self.items, self.closed = request, 0, 0, False
 
 
 class InflightDoneMiddleware:

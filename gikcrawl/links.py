@@ -16,12 +16,16 @@ class Link:
     via: str | None = None       # the viewer page the document was linked through (sent as its Referer)
 
 
-def anchors(sel: Selector, base: str) -> Iterator[Link]:
-    """Every followable <a href> with its label: its text, or its title when that is longer."""
-    for a in sel.xpath("//a[@href]"):
+def anchors(sel: Selector, base: str, xpath: str = "//a[@href]", alt: bool = False) -> Iterator[Link]:
+    """Every followable link (the elements xpath selects) with its label: its text, or its title when that is
+    longer; with alt, a link with neither is labelled by the alt of its image (or its own, on an <area>)."""
+    for a in sel.xpath(xpath):
         href = (a.attrib.get("href") or "").strip()
         if not href or href.startswith(("javascript:", "mailto:", "#", "tel:")):
             continue
         text = " ".join(" ".join(a.xpath(".//text()").getall()).split())
         title = (a.attrib.get("title") or "").strip()
-        yield Link(urljoin(base, href).split("#")[0], title if len(title) > len(text) else text)
+        label = title if len(title) > len(text) else text
+        if alt and not label:
+            label = " ".join(a.xpath(".//img/@alt | @alt").getall()).strip()
+        yield Link(urljoin(base, href).split("#")[0], label)

@@ -22,8 +22,8 @@ import io
 import posixpath
 import zipfile
 
-from .documents import (_PAGE_NUMBER, DocumentError, _continues, _Ctx, _image, _join, _PageItems, _pipe, _stitch,
-                        _Table, _zip_guard)
+from .documents import (_PAGE_NUMBER, DocumentError, _cluster, _continues, _Ctx, _image, _join, _PageItems, _pipe,
+                        _stitch, _Table, _zip_guard)
 
 MAX_PART = 64 << 20           # one XML part, inflated
 TOL = 0.8                     # mm: rulings this close are one ruling, text this close to a ruling is on it
@@ -209,16 +209,6 @@ class _Page:
                 self.v.append(((p1[0] + p2[0]) / 2, min(p1[1], p2[1]), max(p1[1], p2[1])))
 
 
-def _cluster(values) -> list[float]:
-    out: list[list[float]] = []
-    for v in sorted(values):
-        if out and v - out[-1][-1] <= TOL:
-            out[-1].append(v)
-        else:
-            out.append([v])
-    return [sum(g) / len(g) for g in out]
-
-
 def _near(value: float, targets: list[float]) -> float | None:
     best = min(targets, key=lambda t: abs(t - value), default=None)
     return best if best is not None and abs(best - value) <= TOL else None
@@ -228,12 +218,12 @@ class _Grid:
     """A ruled table: bands between horizontal rulings, cells between the verticals crossing each band."""
 
     def __init__(self, h, v):
-        self.ys = _cluster(y for y, _, _ in h)
+        self.ys = _cluster((y for y, _, _ in h), TOL)
         self.box = (min(x0 for _, x0, _ in h), self.ys[0], max(x1 for _, _, x1 in h), self.ys[-1])
         self.cells: list[list[list]] = []     # per band: [x0, x1, owner (band, index)]
         for i in range(len(self.ys) - 1):
             top, bottom = self.ys[i], self.ys[i + 1]
-            xs = _cluster(x for x, y0, y1 in v if y0 <= top + TOL and y1 >= bottom - TOL)
+            xs = _cluster((x for x, y0, y1 in v if y0 <= top + TOL and y1 >= bottom - TOL), TOL)
             band = []
             for j, (x0, x1) in enumerate(zip(xs, xs[1:])):
                 owner = (i, j)
@@ -270,7 +260,7 @@ class _Grid:
 
     def table(self) -> _Table:
         """As the PDF path's tables: rows over the table's column boundaries, None where a span covers."""
-        xs = _cluster([c[k] for band in self.cells for c in band for k in (0, 1)])
+        xs = _cluster([c[k] for band in self.cells for c in band for k in (0, 1)], TOL)
         rows = []
         for i, band in enumerate(self.cells):
             row = []

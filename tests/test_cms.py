@@ -38,6 +38,16 @@ def plain_report(site):
     return path, site.reports[path]
 
 
+def family_report(sites, name: str):
+    """A plain report page of the family's replica site, detected as that family, and its record:
+    (site, path, truth, html, record)."""
+    site = sites[name]
+    path, truth = plain_report(site)
+    html = page(site, path)
+    assert cms.detect(html, HOST + path) is cms.REGISTRY[name]
+    return site, path, truth, html, parse(html)
+
+
 def container_of(html: str):
     root = etree.fromstring(html, htmldoc._PARSER)
     return htmldoc._find_container(root)
@@ -46,13 +56,9 @@ def container_of(html: str):
 # --- TRS WCM ------------------------------------------------------------------------------------------
 
 def test_trs_detected_container_pager_metadata(sites):
-    site = sites["trs"]
-    path, truth = plain_report(site)
-    html = page(site, path)
+    site, path, truth, html, record = family_report(sites, "trs")
     assert re.search(r"/\d{6}/t\d{8}_\d+\.html$", path)
-    assert cms.detect(html, HOST + path) is cms.REGISTRY["trs"]
     assert container_of(html).get("class") == "TRS_Editor"
-    record = parse(html)
     assert record["agency"] == truth.agency and record["published"] == truth.published
     # the list pages exist only as createPageHTML(…) calls: the pager script is the only way to them
     first = site.list_pages[0]
@@ -69,13 +75,9 @@ def test_trs_detected_container_pager_metadata(sites):
 # --- 大汉 Hanweb JCMS ------------------------------------------------------------------------------------
 
 def test_hanweb_detected_container_endpoint_metadata(sites):
-    site = sites["hanweb"]
-    path, truth = plain_report(site)
-    html = page(site, path)
+    site, path, truth, html, record = family_report(sites, "hanweb")
     assert re.search(r"/art/\d{4}/\d{1,2}/\d{1,2}/art_\d+_\d+\.html$", path)
-    assert cms.detect(html, HOST + path) is cms.REGISTRY["hanweb"]
     assert container_of(html).get("id") == "zoom"
-    record = parse(html)
     assert record["published"] == truth.published and record["index_no"] == truth.index_no
     # the 2020 column holds only a jpage config: the dataproxy is the list
     column = page(site, site.roles["proxy_column"])
@@ -99,12 +101,8 @@ def test_hanweb_detected_container_endpoint_metadata(sites):
 # --- 集约化 (Jiangsu, ucap) -------------------------------------------------------------------------------
 
 def test_jiyue_detected_container_pager_metadata(sites):
-    site = sites["jiyue"]
-    path, truth = plain_report(site)
-    html = page(site, path)
-    assert cms.detect(html, HOST + path) is cms.REGISTRY["jiyue"]
+    site, path, truth, html, record = family_report(sites, "jiyue")
     assert container_of(html).get("id") == "zoomcon"
-    record = parse(html)
     assert record["agency"] == truth.agency and record["published"] == truth.published
     # the metadata table's labels of this family: 名称 (the name) and 公开日期
     lines = htmldoc.parse_html(html).lines

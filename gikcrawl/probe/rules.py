@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from parsel import Selector
 
 from .. import cms, discovery
+from ..links import anchors
 
 # Link texts on the way from a homepage to the 公开年报 column, with the score of following them. Department
 # and township portals come after the government's own (their columns are sub-columns of the crawl).
@@ -39,18 +40,7 @@ _SCRIPT = re.compile(r"<script\b[^>]*>(.*?)</script>", re.IGNORECASE | re.DOTALL
 def nav_links(sel: Selector, base: str) -> list[discovery.Link]:
     """Every link of a page with its best label: text, else title, else the alt of its image (homepage
     navigation is often image buttons), image-map areas included."""
-    from urllib.parse import urljoin
-    out = []
-    for a in sel.xpath("//a[@href] | //area[@href]"):
-        href = (a.attrib.get("href") or "").strip()
-        if not href or href.startswith(("javascript:", "mailto:", "#", "tel:")):
-            continue
-        text = " ".join(" ".join(a.xpath(".//text()").getall()).split())
-        title = (a.attrib.get("title") or "").strip()
-        alt = " ".join(a.xpath(".//img/@alt | @alt").getall()).strip()
-        label = text if len(text) >= len(title) else title
-        out.append(discovery.Link(urljoin(base, href).split("#")[0], label or alt))
-    return out
+    return list(anchors(sel, base, "//a[@href] | //area[@href]", alt=True))
 
 
 def portal_score(text: str, url: str) -> int:
