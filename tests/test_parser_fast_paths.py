@@ -97,3 +97,10 @@ def test_candidate_lines_give_what_every_line_checked_gives():
         for keep_from in (0, 3):
             fast = chrome.clean_lines(lines, keep_from)
             assert (fast.lines, fast.removed, fast.chrome) == slow(lines, keep_from)
+
+
+def test_other_space_class_is_isspace_without_space_and_newline():
+    # spelled out for speed; it must stay exactly the whitespace str.strip() removes, less " " and "\n"
+    from gikcrawl.parser import _OTHER_SPACE
+    every = [chr(c) for c in range(0x110000)]
+    assert [c for c in every if _OTHER_SPACE.match(c)] == [c for c in every if c.isspace() and c not in " \n"]

@@ -30,8 +30,9 @@ _REPORT_WORDS = re.compile(r"年度报告|年报|工作报告")
 _URL_LINE = re.compile(r"^\s*https?://\S+\s*$")
 
 
-# whitespace str.strip() removes that normalize_text leaves as it is (it collapses the others to one " ")
-_OTHER_SPACE = re.compile(r"[^\S \n]")
+# whitespace str.strip() removes that normalize_text leaves as it is (it collapses the others to one " "):
+# str.isspace's characters but " " and "\n", spelled out (a positive class scans ~2x faster than [^\S \n])
+_OTHER_SPACE = re.compile("[\t\x0b\x0c\r\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
 
 
 def _normalized_lines(lines: list[str]) -> tuple[list[str], bool]:
