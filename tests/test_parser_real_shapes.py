@@ -195,6 +195,16 @@ def test_traditional_title_with_pinyin_in_a_pipe_row():
     ("如对本报告有任何疑问,请与云溪市青山区白河镇政府综合督考办公室联系(电话:0570-1)。", "云溪市青山区白河镇人民政府"),
     ("如对本报告有任何疑问,请联系:青山县石桥乡信息公开领导小组办公室,邮编:1。", "青山县石桥乡人民政府"),
     ("成立了工作领导小组,领导小组下设办公室在综合科。", None),
+    # the year before the name ("汇总2021年度X的政务公开…")
+    ("本年度报告根据《条例》要求,汇总2021年度白河镇人民政府的政务公开年度报告编制而成。", "白河镇人民政府"),
+    # the opening sentence's subject is no name ("本年度报告根据…"): the body's own sentence names it later
+    ("本年度报告根据《条例》编制。2021年,在县委的领导下,白河镇人民政府根据条例要求推进公开。", "白河镇人民政府"),
+    # a bare level is a fragment: completed from the place the text names, else nothing
+    ("2021年,乡政府坚持公开。石桥乡政府进一步推进,石桥乡各村。", "石桥乡人民政府"),
+    ("2021年,乡政府坚持公开。", None),
+    # 我局 names its own website: taken when it is a 局, never the government's portal
+    ("2021年,我局在青山县自然资源局官网上主动公开文件12条。", "青山县自然资源局"),
+    ("2021年,我局在青山县人民政府门户网站上主动公开文件12条。", None),
 ])
 def test_agency_is_a_name_never_a_fragment(body, agency):
     text = "2021年政府信息公开工作年度报告\n" + body + "\n一、总体情况\n工作有序推进。\n"

@@ -190,20 +190,27 @@ _PLACE_END = re.compile(r"(?:省|自治区|市|自治州|州|盟|地区|自治�
 _NAME_END = re.compile(_ORG + r"$|(?:镇|乡|街道|苏木|县|旗|市|区)$")
 _SELF = re.compile(r"我|本(?:局|委|办|镇|乡|街道|区|县|市|机关|单位|部门|中心)|全年|全县|全市|全区|领导小组|下设|网站|"
                    r"门户|平台|栏目|专栏|公众号")
-_BARE_LEVEL = re.compile(r"^(?:省|市|县|区|州|盟|旗)(?![\u4e00-\u9fff]{0,2}(?:区|县|市)(?:人民政府|政府)?$)")
+_BARE_LEVEL = re.compile(r"^(?:省|市|县|区|州|盟|旗|乡|镇|街道)(?![\u4e00-\u9fff]{0,2}(?:区|县|市)(?:人民政府|政府)?$)")
 _INTERNAL_OFFICE = re.compile(
     r"(?:党政(?:综合)?办(?:公室)?|综合(?:督考)?办(?:公室)?|(?:政府)?(?:信息公开|政务公开)?(?:工作)?领导小组办公室|(?:政府)?信息公开(?:办公室|处|科|办)|"
     r"政务公开(?:办公室|办|科)|办公室[\u4e00-\u9fff]{0,8}(?:处|科|股)|办公室)$")
 _META_AGENCY = re.compile(r"(?<![\u4e00-\u9fff])(?:发布机构|发布单位|发文机关|发文单位|信息来源|来源|所属机构)[:：|]+"
                           r"([\u4e00-\u9fff()]{2,30}?)(?=\||$|发布|作者|浏览|点击|时间|日期|字号|索引)")
+# "编制X2021年政府信息公开…", "由X编制"; then "汇总2021年度X的政务公开…" (the year before the name only)
 _COMPILED_BY = re.compile(
     r"(?:编制|公布|公开|发布|汇总|形成|特向社会公开|特向社会公布)(?:了)?(?:(?:19|20)\d{2}年度?)?"
     r"([\u4e00-\u9fff()]{2,30}?)(?:的)?(?:(?:19|20)\d{2}年度?)(?:的)?(?:政府信息公开|政务公开|信息公开)"
     r"|由([\u4e00-\u9fff()]{2,30}?)(?:负责)?编制")
+_COMPILED_AFTER_YEAR = re.compile(
+    r"(?:编制|公布|公开|发布|汇总|形成|特向社会公开|特向社会公布)(?:了)?(?:19|20)\d{2}年度?"
+    r"([\u4e00-\u9fff()]{2,30}?)的?(?:政府信息公开|政务公开|信息公开)")
 _OPENING_SUBJECT = re.compile(
     r"(?:^|[,。;:])\s*(?:(?:19|20)\d{2}年(?:以来|度)?\s*[,]?\s*)?([\u4e00-\u9fff()]{2,25}?)"
     r"(?:认真|坚持|严格|深入|始终|按照|根据|紧紧|全面|高度|积极|围绕|继续|进一步|把|高标准)")
 _CONTACT = re.compile(r"请(?:与|联系)[:：]?\s*([\u4e00-\u9fff()]{2,40}?)(?:联系|[,(])")
+# "我局在X局官网上公开…": a report that names itself only as 我局/本委… names its own website after it; X
+# is taken only when it is the same kind of body (局 for 我局), so a portal of the government is never taken
+_OWN_SITE = re.compile(r"(?:我|本)(局|委|办)[^。;]{0,12}?在([\u4e00-\u9fff()]{2,30}?\1)(?:官网|网站|门户网站|政务网站|官方网站)")
 _DATE_LINE = re.compile(r"^(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?$")
 
 
@@ -310,14 +317,15 @@ def agency_from(title: str | None, body: str, last_lines: list[str], opening: st
     if name:
         return name
     squashed = squash(opening)
-    for m in _COMPILED_BY.finditer(squashed):
-        name = agency_name(m.group(1) or m.group(2), body)
+    for pattern in (_COMPILED_BY, _COMPILED_AFTER_YEAR):
+        for m in pattern.finditer(squashed):
+            name = agency_name(m.group(1) or m.group(m.lastindex), body)
+            if name:
+                return name
+    for m in _OPENING_SUBJECT.finditer(squashed):     # "本年度报告根据…" first, the body's own sentence later
+        name = agency_name(m.group(1), body)
         if name:
             return name
-    m = _OPENING_SUBJECT.search(squashed)
-    name = agency_name(m.group(1), body) if m else None
-    if name:
-        return name
     shown = [squash(x) for x in page_lines[:40] if x.strip()] + [squash(x) for x in last_lines if x.strip()]
     for n, line in enumerate(shown):
         if _SIGNATURE.match(line) and n + 1 < len(shown) and _DATE_LINE.match(shown[n + 1]):
@@ -331,6 +339,10 @@ def agency_from(title: str | None, body: str, last_lines: list[str], opening: st
                 return name
     for m in _CONTACT.finditer(squash(body)):
         name = agency_name(m.group(1), body, contact=True)
+        if name:
+            return name
+    for m in _OWN_SITE.finditer(squash(body)):
+        name = agency_name(m.group(2), body)
         if name:
             return name
     return None
