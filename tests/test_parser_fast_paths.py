@@ -60,6 +60,7 @@ _RULE_EXAMPLES = [
     "发布机构:县政府办", "| 来源 | 县政府 |", "主题分类:其他", "成文日期:2022-01-20", "有效性:有效",
     "澳门新葡京官网", "新葡京", "bet365", "BET365体育", "体育官网入口", "某某娱乐官网登录", "beat365手机版官方网站",
     "拖市镇(zhèn)人民政府", "文(wen)章(zhang)", "关键词 123",
+    "数字体育投注",                    # a spam word (体育投注) that a chrome word (字体) overlaps
 ]
 
 
@@ -104,3 +105,13 @@ def test_other_space_class_is_isspace_without_space_and_newline():
     from gikcrawl.parser import _OTHER_SPACE
     every = [chr(c) for c in range(0x110000)]
     assert [c for c in every if _OTHER_SPACE.match(c)] == [c for c in every if c.isspace() and c not in " \n"]
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet=st.sampled_from([*" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u200a\u200b\u2028\u2029"
+                                         "\u202f\u205f\u3000\ufeff", "a", "行", "|", "1"]), max_size=30))
+def test_squash_removes_what_the_whitespace_regex_matches(text):
+    import re
+
+    from gikcrawl.parser.normalize import squash
+    assert squash(text) == re.sub(r"\s+", "", text)

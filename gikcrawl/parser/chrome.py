@@ -124,17 +124,21 @@ def _domain_pattern(domain: str) -> re.Pattern:
 # metadata and holds no spam, so it is not looked at one by one. Checked once over the whole text, which is
 # fast only as literal alternatives behind a class of their first characters (sre skips the other characters
 # in C); one pattern with the rules themselves costs ~2 ms on a 3 KB report. A new rule needs its literal here
-# (tests/test_parser_fast_paths.py holds every rule's examples to it).
-_TRIGGER_WORDS = (
+# (tests/test_parser_fast_paths.py holds every rule's examples to it). Spam words apart: only a line one of
+# them touches can hold spam, so only those lines are searched for it (解读, 相关 are common in report prose).
+_CHROME_WORDS = (
     r"[上下]一[篇条页]",                                                          # _NAVIGATION
     "位置", "首页", ">", "次数", "点击", "字体", "打印", "关闭", r"分享", "扫一扫", r"[大中小]\s", "收藏",  # _CHROME_LINE
     "返回顶部", "主办", "承办", "版权所有", "[Cc][Oo][Pp][Yy][Rr][Ii][Gg][Hh][Tt]", "©", "[Ii][Cc][Pp]", "公网安备",
     "网站标识码", "举报", "分辨率", "浏览器", "网站地图", "联系我们", "技术支持", "附件下载", "相关", "解读",
+)
+_SPAM_WORDS = (
     *_BRANDS.pattern.split("|"),                                                   # _BRANDS
     "娱乐", "体育", "棋牌", "彩票",                                                # _GENERIC_BRAND
     "手机版", "网页版", "官方网站", "官网", "网址", "[Aa][Pp][Pp]", "平台", "入口", "登录", "注册",  # _LATIN_BRAND
     r"\([a-zü]", r"\([āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ]",                               # _PINYIN, _TONELESS
 )
+_TRIGGER_WORDS = _CHROME_WORDS + _SPAM_WORDS
 
 
 def _first_class(word: str) -> str:
@@ -143,26 +147,45 @@ def _first_class(word: str) -> str:
     return word[:2] if word.startswith("\\") else re.escape(word[0])
 
 
-_TRIGGER = re.compile("(?=[%s])(?:%s)" % ("".join(dict.fromkeys(_first_class(w) for w in _TRIGGER_WORDS)),
-                                          "|".join(_TRIGGER_WORDS)))
+def _searched(words: tuple[str, ...]) -> tuple[str, ...]:
+    """The words as searched: one that starts with 公 or 开 from its second character. Every report repeats
+    公开 (政府信息公开, 主动公开), so those heads would stop the search at a tenth of all characters; the rest
+    of the word still lies on the same line, which is all a candidate needs."""
+    return tuple(w[1:] if w[:1] in "公开" and w[1:2].isalpha() else w for w in words)
+
+
+_SPAM_AT = re.compile("|".join(_SPAM_WORDS))
+_TRIGGER = re.compile("(?=[%s])(?:(?P<spam>%s)|%s)" % (
+    "".join(dict.fromkeys(_first_class(w) for w in _searched(_TRIGGER_WORDS))),
+    "|".join(_searched(_SPAM_WORDS)), "|".join(_searched(_CHROME_WORDS))))
 # _METADATA_LINE's labels start a line; as words they would start at 发, 文, 来, 信 … everywhere. Searched after
 # a "\n" in "\n" + text, a literal prefix sre finds fast (a ^ anchor is tried at every position).
 _METADATA_TRIGGER = re.compile(r"\n\|?\s*(?:%s)" % "|".join(r"\s*".join(label) for label in METADATA_LABELS))
 
 
-def _candidate_lines(text: str, starts: list[int], extra: re.Pattern | None) -> list[int]:
-    """Indexes of the lines a match of a trigger pattern (or of extra) touches, in order."""
+def _candidate_lines(text: str, starts: list[int], extra: re.Pattern | None) -> tuple[list[int], set[int]]:
+    """Indexes of the lines a match of a trigger pattern (or of extra) touches, in order; and those a spam
+    word touches."""
     found: set[int] = set()
+    spam: set[int] = set()
 
-    def touched(start: int, end: int) -> None:
-        found.update(range(bisect_right(starts, start) - 1, bisect_right(starts, max(end - 1, start))))
+    def touched(start: int, end: int, into: set[int] = found) -> None:
+        into.update(range(bisect_right(starts, start) - 1, bisect_right(starts, max(end - 1, start))))
 
-    for pattern in (_TRIGGER, extra) if extra is not None else (_TRIGGER,):
-        for m in pattern.finditer(text):
-            touched(m.start(), m.end())
+    for m in _TRIGGER.finditer(text):
+        if m.lastgroup:
+            touched(m.start(), m.end(), spam)
+            continue
+        touched(m.start(), m.end())
+        for k in range(m.start() + 1, m.end()):      # a spam word the chrome word overlaps: 字体|体育官网
+            hit = _SPAM_AT.match(text, k)
+            if hit:
+                touched(k, hit.end(), spam)
+    for m in extra.finditer(text) if extra is not None else ():
+        touched(m.start(), m.end())
     for m in _METADATA_TRIGGER.finditer("\n" + text):   # offsets in text: the "\n" is one before
         touched(m.start(), m.end() - 1)
-    return sorted(found)
+    return sorted(found | spam), spam
 
 
 def clean_lines(lines: list[str], keep_from: int = 0, mirror: str | None = None) -> Cleaned:
@@ -177,8 +200,8 @@ def clean_lines(lines: list[str], keep_from: int = 0, mirror: str | None = None)
     result = Cleaned(out)
     text = "\n".join(lines)
     starts = [0, *accumulate(len(line) + 1 for line in lines)]
-    candidates = list(range(min(keep_from, len(lines))))
-    candidates += [i for i in _candidate_lines(text, starts, own_domain) if i >= keep_from]
+    touched, spam = _candidate_lines(text, starts, own_domain)
+    candidates = list(range(min(keep_from, len(lines)))) + [i for i in touched if i >= keep_from]
     for i in candidates:
         line = lines[i]
         if not line or line.isspace():
@@ -197,11 +220,13 @@ def clean_lines(lines: list[str], keep_from: int = 0, mirror: str | None = None)
             out[i] = ""
             continue
         if own_domain is not None:
-            line = own_domain.sub(lambda m: result.removed.append(m.group(0)) or "", line)
-        cleaned, cut = _inline_cut(line)
-        if cut:
+            line, swapped = own_domain.subn(lambda m: result.removed.append(m.group(0)) or "", line)
+            if swapped:
+                spam.add(i)                         # the cut may join spam words
+        if i in spam:
+            line, cut = _inline_cut(line)
             result.removed.extend(cut)
-        out[i] = cleaned
+        out[i] = line
     return result
 
 

@@ -15,8 +15,10 @@ from .normalize import squash
 
 _TITLE_SPLIT = re.compile(r"\s*[_|｜]\s*|\s+[-—]+\s+")
 _NAV = re.compile(r"上一篇|下一篇|上一条|下一条|当前位置|首页\s*>")
+_NAME_LABELS = ("标题",) + cms.title_labels()
 _NAME_FIELD = re.compile(r"^\|?\s*(?:%s)[\s:：|]*(.+?)[\s|]*$" % "|".join(
-    r"\s*".join(map(re.escape, label)) for label in ("标题",) + cms.title_labels()))
+    r"\s*".join(map(re.escape, label)) for label in _NAME_LABELS))
+_NAME_HEADS = frozenset(label[0] for label in _NAME_LABELS)
 _YEAR_IN_TITLE = re.compile(r"((?:19|20)\d{2})\s*年")
 _CN_YEAR = re.compile(r"([〇○零一二三四五六七八九]{4})\s*年")
 _CN_DIGITS = str.maketrans("〇○零一二三四五六七八九", "00012345678" + "9")
@@ -84,11 +86,19 @@ def _chunked(line: str) -> str:
     return best or line
 
 
+def _name_field(line: str) -> re.Match | None:
+    """A 标题:/名称: field line. Most lines start with no label's first character: told apart without the
+    regex (the first character after one optional "|" and whitespace)."""
+    stripped = line.strip()
+    rest = stripped[1:].lstrip() if stripped.startswith("|") else stripped
+    return _NAME_FIELD.match(stripped) if rest[:1] in _NAME_HEADS else None
+
+
 def find_title(lines: list[str], limit: int) -> tuple[int, int, str] | None:
     """(first line, last line, text) of the report's title among the first lines: the best-named candidate
     (a year, a body's name before it), a title printed over two lines joined."""
     found: list[tuple[int, int, int, int, str]] = []
-    shown = [i for i in range(min(limit, len(lines))) if lines[i].strip() and not _NAME_FIELD.match(lines[i].strip())]
+    shown = [i for i in range(min(limit, len(lines))) if lines[i].strip() and not _name_field(lines[i])]
     for n, i in enumerate(shown):
         line = lines[i]
         nxt = shown[n + 1] if n + 1 < len(shown) else None
@@ -126,7 +136,7 @@ def title_from(lines: list[str], title_text: str | None, html_titles: list[str])
     if html_titles and _NOT_A_REPORT.search(html_titles[0]):
         return None
     for line in lines[:120]:
-        m = _NAME_FIELD.match(line.strip())
+        m = _name_field(line)
         if m and is_report_title(m.group(1)) and _title_score(_title_text(m.group(1))) > text_score:
             return _title_text(m.group(1))
     return title_text
