@@ -3,7 +3,7 @@
 Every real excerpt (shared/real, the seeds) is re-served the ways real sites and converters differ: CRLF
 line ends, full-width digits, ideographic-space indents, no-break spaces, blank lines between lines,
 trailing spaces, GB18030 / UTF-8 with BOM / UTF-16 with and without BOM bytes, Traditional script (OpenCC,
-as mirrors convert), and the page as an HTML article (a CMS content container, pipe rows as a <table>, the
+as mirrors convert), the portal's chrome around the article, and the page as an HTML article (a CMS content container, pipe rows as a <table>, the
 URL known from the crawl). Each variant is scored with the shared scorer and compared with the plain text's
 score of the same page: no variant may read a field the plain page reads wrongly, or lose one.
 """
@@ -70,6 +70,15 @@ def _indent(text: str) -> str:
                      for line in text.split("\n"))
 
 
+def _in_site_chrome(text: str) -> str:
+    """The page as a portal prints it around the article: breadcrumb, source/views, tools, neighbour articles
+    and footer (nothing in them that contradicts the page: no other date, no other place)."""
+    url, body = _split_url(text)
+    return ((url + "\n" if url else "") + "网站首页 > 政务公开 > 政府信息公开年报\n来源:本网 浏览次数:128\n"
+            "【字体:大 中 小】 【打印】 【关闭】\n" + body + "\n上一篇:关于印发2021年工作要点的通知\n"
+            "下一篇:2020年政府信息公开工作年度报告\n版权所有 © 2022 网站标识码:3300000001 ICP备12345678号")
+
+
 def _full_width_digits(text: str) -> str:
     url, body = _split_url(text)
     return (url + "\n" if url else "") + body.translate(_FULL_WIDTH)
@@ -88,6 +97,7 @@ _VARIANTS = {
     "utf-16le no bom": lambda t: t.encode("utf-16-le"),
     "traditional": lambda t: opencc.OpenCC("s2t").convert(t),
     "html article": _as_article,
+    "site chrome": _in_site_chrome,
 }
 
 
