@@ -159,8 +159,10 @@ _TRIGGER = re.compile("(?=[%s])(?:(?P<spam>%s)|%s)" % (
     "".join(dict.fromkeys(_first_class(w) for w in _searched(_TRIGGER_WORDS))),
     "|".join(_searched(_SPAM_WORDS)), "|".join(_searched(_CHROME_WORDS))))
 # _METADATA_LINE's labels start a line; as words they would start at 发, 文, 来, 信 … everywhere. Searched after
-# a "\n" in "\n" + text, a literal prefix sre finds fast (a ^ anchor is tried at every position).
-_METADATA_TRIGGER = re.compile(r"\n\|?\s*(?:%s)" % "|".join(r"\s*".join(label) for label in METADATA_LABELS))
+# a "\n" in "\n" + text, a literal prefix sre finds fast (a ^ anchor is tried at every position); the class
+# after it lets most lines go without trying each label.
+_METADATA_TRIGGER = re.compile(r"\n(?=[|\s%s])\|?\s*(?:%s)" % ("".join(dict.fromkeys(label[0] for label in METADATA_LABELS)),
+                                                         "|".join(r"\s*".join(label) for label in METADATA_LABELS)))
 
 
 def _candidate_lines(text: str, starts: list[int], extra: re.Pattern | None) -> tuple[list[int], set[int]]:
