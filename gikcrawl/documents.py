@@ -13,7 +13,8 @@ OWN cells (cells covered by a row/column span are dropped, a blank cell stays ""
 - DOC / WPS / RTF: LibreOffice headless → DOCX → the DOCX path; catdoc plain text if LibreOffice is missing.
 - Images: tesseract (chi_sim). Ruled tables are rebuilt from their ruling lines (grid and spans); every
   cell's ink is cropped and all crops are read in one tesseract call as a stacked column; cells read as digit
-  look-alikes are read again as digits; a label within 1-2 characters of exactly one template label is
+  look-alikes are read again as digits (and what neither read settles, a third time 1.5x larger; a cell
+  still in doubt is left unread: its row null); a label within 1-2 characters of exactly one template label is
   snapped to it. Text outside tables goes by tesseract's lines; unruled rows are split into cells at wide
   gaps. OCR output always carries a warning and the mean word confidence.
 
@@ -51,8 +52,13 @@ OCR_CELL_PX = 30               # table cells are scaled so that digits are ~30 p
 OCR_CONFIG = "--psm 6"
 OCR_DIGITS = "-c tessedit_char_whitelist=0123456789.+-%"
 OCR_DPI = 200
+OCR_AGAIN_SCALE = 1.5          # figure cells the first two reads leave open: read again this much larger ...
+OCR_AGAIN_CONF = 80            # ... and taken at this confidence
 ADAPT_C = 22                   # ink: this much darker than the local mean ...
 INK_ABS = 110                  # ... or darker than this
+OVERSHOOT = 1.0                # a vertical run may go on past the last ruling it crosses by this many minimum runs
+THIN_LINE_AT = 0.72            # a horizontal cell border is ruled where a thin line lies along this much of it
+INK_FAINT = 200                # a cell's ink: its strokes' pixels lighter than this, where they have dark ones
 MERGE_BELOW = 0.3              # two grid cells are one where rulings cover less than this of their border
                                # (a faint ruling of a grainy scan is found in pieces; a merged cell has none)
 APT_OCR = "apt-get install tesseract-ocr tesseract-ocr-chi-sim"
@@ -625,10 +631,11 @@ def _runs(bw: bytes, w: int, h: int, minlen: int, gap: int = 3) -> list[tuple[in
     return [((s[0] + s[1]) // 2, s[2], s[3], s[1] - s[0] + 1) for s in segs if s[1] - s[0] < 12]
 
 
-def _lone(segs: list, bw, vertical: bool, off: int = 2, most: float = 0.2) -> list:
+def _lone(segs: list, bw, vertical: bool, off: int = 2, most: float = 0.2, both: bool = False) -> list:
     """Runs that stand alone: a ruling has ink beside it (`off` px past its edge) only where another
     ruling crosses it or text touches it; a run of glyph strokes bridged into a line has the glyphs' other
-    strokes beside it along much of its length."""
+    strokes beside it along much of its length. `both`: only ink on both sides at once counts (a cell's
+    text may start right past a vertical ruling, on one side of it)."""
     import numpy as np
     ink = np.asarray(bw).T if vertical else np.asarray(bw)
     n = ink.shape[0]
@@ -638,7 +645,7 @@ def _lone(segs: list, bw, vertical: bool, off: int = 2, most: float = 0.2) -> li
         if above < 0 or below >= n:
             out.append((p, a, b, th))
             continue
-        beside = (ink[above, a:b] > 0) | (ink[below, a:b] > 0)
+        beside = (ink[above, a:b] > 0) & (ink[below, a:b] > 0) if both else (ink[above, a:b] > 0) | (ink[below, a:b] > 0)
         if beside.mean() <= most:
             out.append((p, a, b, th))
     return out
@@ -663,6 +670,34 @@ def _covered(segs, pos, lo, hi, tol, frac: float = 0.6) -> bool:
     return got >= frac * (hi - lo)
 
 
+def _darker(gray):
+    """How much darker each pixel is than the mean around it (as `_dark` measures it): uint8 array."""
+    import numpy as np
+    from PIL import ImageChops, ImageFilter
+    radius = max(8, min(gray.size) // 120)
+    return np.asarray(ImageChops.subtract(gray.filter(ImageFilter.BoxBlur(radius)), gray))
+
+
+def _thin_line(darker, y: float, x0: float, x1: float, tol: int, off: int = 3) -> bool:
+    """A matched filter along a horizontal cell border at y from x0 to x1 (past the crossing rulings): is
+    there a thin line? A faint ruling of a grainy low-dpi scan is ink in fewer than 80 % of its pixels, so
+    `_runs` finds it in pieces or not at all, and its cell would merge with the next; here every pixel of
+    the border only needs to be ADAPT_C darker than around it on the best row within 2 px (and its two
+    neighbours), with at least one side `off` px away not (the text of a merged cell crossing the border
+    is dark on both sides), and that along THIN_LINE_AT of the border, after a 5-px running median."""
+    import numpy as np
+    p, a, b = int(round(y)), int(x0) + tol, int(x1) - tol
+    if b - a < 8 or p - 2 - off < 0 or p + 2 + off >= darker.shape[0]:
+        return False
+    band = darker[p - 2 - off:p + 3 + off, a:b].astype(np.int16)          # rows p-2-off .. p+2+off
+    r = off + int(np.argmax(band[off:off + 5].mean(axis=1)))           # the best row, within 2 px of y
+    line = band[r - 1:r + 2].max(axis=0) > ADAPT_C
+    side = np.minimum(band[r - off], band[r + off]) <= ADAPT_C
+    thin = (line & side).astype(np.uint8)
+    smooth = np.median(np.stack([thin[k:len(thin) - 4 + k] for k in range(5)]), axis=0)
+    return bool(smooth.mean() >= THIN_LINE_AT)
+
+
 def _find(parent: dict, k):
     while parent[k] != k:
         parent[k] = parent[parent[k]]
@@ -680,14 +715,23 @@ def _tables(gray, tol: int = 6):
     # slant cut into thin rulings
     across_h = ImageChops.lighter(ImageChops.offset(bw, 0, 1), ImageChops.offset(bw, 0, -1))
     across_v = ImageChops.lighter(ImageChops.offset(bw, 1, 0), ImageChops.offset(bw, -1, 0))
-    hmin = max(40, w // 30)
+    hmin, vmin = max(40, w // 30), max(30, h // 90)
+    darker = _darker(gray)
     hs = _lone(_runs(ImageChops.lighter(bw, across_h).tobytes(), w, h, hmin), bw, False)
-    vs = _lone(_runs(ImageChops.lighter(bw, across_v).transpose(Image.Transpose.TRANSPOSE).tobytes(), h, w,
-                     max(30, h // 90)), bw, True)
-    # a cell border starts and ends on horizontal rulings; glyph strokes do not
-    # (along the ruling, up to one minimum run: a noisy ruling's end piece may be too short to be a run)
-    on_h = lambda x, y: any(abs(hy - y) <= tol and hx0 - hmin <= x <= hx1 + hmin for hy, hx0, hx1, _ in hs)  # noqa: E731
-    vs = [v for v in vs if on_h(v[0], v[1]) and on_h(v[0], v[2])]
+    # a vertical run is a run of glyph strokes only with ink on both sides at once: the text of a narrow
+    # cell starts 1-3 px right of its ruling at 150 dpi, along much of the ruling
+    vs = _lone(_runs(ImageChops.lighter(bw, across_v).transpose(Image.Transpose.TRANSPOSE).tobytes(), h, w, vmin),
+               bw, True, both=True)
+    # a cell border starts and ends on horizontal rulings; glyph strokes do not (along the ruling, up to one
+    # minimum run: a noisy ruling's end piece may be too short to be a run). Past the last ruling it
+    # crosses, a vertical run may go on by up to OVERSHOOT minimum runs (grain bridged by the run's gaps,
+    # or the glyph of a merged cell touching its end): it is cut there
+    def ends(x, y0, y1):
+        cross = [hy for hy, hx0, hx1, _ in hs if hx0 - hmin <= x <= hx1 + hmin and y0 - tol <= hy <= y1 + tol]
+        if not cross or min(cross) - y0 > tol + OVERSHOOT * vmin or y1 - max(cross) > tol + OVERSHOOT * vmin:
+            return None
+        return max(y0, min(cross) - tol), min(y1, max(cross) + tol)
+    vs = [(v[0], *e, v[3]) for v in vs if (e := ends(*v[:3])) and e[1] - e[0] >= vmin]
     parent = {k: k for k in range(len(hs) + len(vs))}
     for i, (y, x0, x1, _) in enumerate(hs):
         for j, (x, y0, y1, _) in enumerate(vs):
@@ -712,7 +756,8 @@ def _tables(gray, tol: int = 6):
             if j + 2 < len(xs) and not _covered(gv, xs[j + 1], ys[i], ys[i + 1], tol, MERGE_BELOW):
                 a, b = _find(cell, (i, j)), _find(cell, (i, j + 1))
                 cell[max(a, b)] = min(a, b)
-            if i + 2 < len(ys) and not _covered(gh, ys[i + 1], xs[j], xs[j + 1], tol, MERGE_BELOW):
+            if i + 2 < len(ys) and not _covered(gh, ys[i + 1], xs[j], xs[j + 1], tol, MERGE_BELOW) and not \
+                    _thin_line(darker, ys[i + 1], xs[j], xs[j + 1], tol):
                 a, b = _find(cell, (i, j)), _find(cell, (i + 1, j))
                 cell[max(a, b)] = min(a, b)
         out.append((xs, ys, {k: _find(cell, k) for k in cell}))
@@ -787,9 +832,19 @@ def _deskew(gray, c: _Ctx, max_angle: float = 3.0, step: float = 0.1):
     return gray.rotate(best, resample=Image.BICUBIC, fillcolor=255)
 
 
-def _ink(img, pad: int = 0):
-    """Bounding box of the dark pixels (None if blank), grown by pad."""
+def _ink(img, pad: int = 0, faint: int = 0):
+    """Bounding box of the dark pixels (None if blank), grown by pad. `faint`: also the lighter pixels
+    (< faint) of each stroke that has dark ones (a denoised 150-dpi 7 has a dark bar and a grey stem)."""
     box = img.point(lambda p: 255 if p < 140 else 0).getbbox()
+    if box and faint:
+        import cv2
+        import numpy as np
+        a = np.asarray(img)
+        n, labels, stats, _ = cv2.connectedComponentsWithStats((a < faint).astype(np.uint8), connectivity=8)
+        keep = np.unique(labels[(a < 140) & (labels > 0)])
+        if len(keep):
+            s = stats[keep]
+            box = (int(s[:, 0].min()), int(s[:, 1].min()), int((s[:, 0] + s[:, 2]).max()), int((s[:, 1] + s[:, 3]).max()))
     return box and (max(0, box[0] - pad), max(0, box[1] - pad), min(img.width, box[2] + pad),
                     min(img.height, box[3] + pad))
 
@@ -819,11 +874,12 @@ def _read_crops(crops, c: _Ctx, lang: str, config: str, scale: float) -> dict:
     return {k: (_join(wd[2] for wd in sorted(words)), min(wd[3] for wd in words)) for k, words in found.items()}
 
 
-def _ocr_cells(gray, tables, c: _Ctx) -> dict:
+def _ocr_cells(gray, tables, c: _Ctx, faint: int = 0) -> dict:
     """Every table cell's ink read in one pass (chi_sim); cells read as figures, as nothing, as digit
-    look-alikes ("了" for 7) or as one or two unsure characters are read again as digits. →
-    {(table, origin): text}."""
-    crops = []
+    look-alikes ("了" for 7) or as one or two unsure characters are read again as digits, and what those
+    two reads leave open a third time (see below; "?" where the cell stays in doubt). `faint`: crop each
+    cell with the lighter pixels of its strokes (a denoised page). → {(table, origin): text}."""
+    crops, heights = [], []
     for t, (xs, ys, region) in enumerate(tables):
         rects: dict = {}
         for (i, j), origin in region.items():
@@ -831,12 +887,13 @@ def _ocr_cells(gray, tables, c: _Ctx) -> dict:
             r[2], r[3] = max(r[2], i), max(r[3], j)
         for origin, (i0, j0, i1, j1) in rects.items():
             crop = gray.crop((int(xs[j0]) + 4, int(ys[i0]) + 4, int(xs[j1 + 1]) - 4, int(ys[i1 + 1]) - 4))
-            box = _ink(crop, 6) if crop.width > 8 and crop.height > 8 else None
-            if box:
-                crops.append(((t, origin), crop.crop(box)))
+            dark = _ink(crop, 6) if crop.width > 8 and crop.height > 8 else None
+            if dark:
+                crops.append(((t, origin), crop.crop(_ink(crop, 6, faint) if faint else dark)))
+                heights.append(crops[-1][1].height - 12)
     if not crops:
         return {}
-    ink = sorted(im.height - 12 for _, im in crops)[len(crops) // 2]       # median glyph height, px
+    ink = sorted(heights)[len(heights) // 2]              # median glyph height, px
     read = _read_crops(crops, c, OCR_CELL_LANG, OCR_CONFIG, min(4.0, max(1.0, OCR_CELL_PX / max(ink, 1))))
 
     def digits(k, im) -> int:          # how many digits the ink is wide: a digit is ~0.65 of its height
@@ -860,7 +917,7 @@ def _ocr_cells(gray, tables, c: _Ctx) -> dict:
     # 3 of a Chinese glyph; where the passes disagree, the read whose digit count fits the ink's width wins,
     # else the more confident one
     redo = [(k, im) for k, im in crops if valueish(k, im)]
-    disagree = 0
+    disagree, check = 0, {}            # check: key → the reads a third pass may confirm (first, digits)
     for k, v in (_read_crops(redo, c, "eng", f"{OCR_CONFIG} {OCR_DIGITS}", 1).items() if redo else ()):
         text, conf = read.get(k, ("", 0))
         if not _CLEAN_NUMBER.match(v[0]) or v[0] == text:
@@ -868,6 +925,7 @@ def _ocr_cells(gray, tables, c: _Ctx) -> dict:
         count = digits(k, dict(redo)[k])
         if _CLEAN_NUMBER.match(text):
             disagree += 1
+            check[k] = (text, v[0])
             fits, fits_first = len(v[0]) == count, len(text) == count
             if fits_first and not fits or (fits == fits_first and conf >= v[1]):
                 continue
@@ -877,7 +935,32 @@ def _ocr_cells(gray, tables, c: _Ctx) -> dict:
             first = re.sub(r"\D", "", text.translate(_DIGITS))
             if first and v[0].isdigit() and len(v[0]) != count and len(first) == count:
                 v = (first, v[1])
+            elif len(v[0]) != count and v[1] < OCR_AGAIN_CONF:
+                v = ("?", 0)               # unsure, and too few or too many digits for the ink: unread
+            check[k] = (v[0],)
         read[k] = v
+    # a third read, digits only and 1.5x larger, of the figures only the digits pass read (the text pass
+    # read a glyph: 吕 for 7) and of the cells neither pass read as a figure. A figure it reads otherwise,
+    # as sure of it and with as many digits, leaves the cell unread (a wrong figure is worse than none;
+    # 1.5x larger it drops a digit of 11 or 33, so a shorter read proves nothing); an unread cell takes its
+    # read where the digit count fits the ink's width and tesseract is sure of it (a 7 it reads as 4 or 5
+    # comes with confidence 0)
+    for k, _ in redo:
+        text = read.get(k, ("", 0))[0]
+        if k not in check and not _CLEAN_NUMBER.match(text) and _snap(text, c) == text and _key(text) not in _LEXICON:
+            check[k] = ()
+    again = [(k, im) for k, im in redo if k in check and len(check[k]) < 2]
+    third = _read_crops(again, c, "eng", f"{OCR_CONFIG} {OCR_DIGITS}", OCR_AGAIN_SCALE) if again else {}
+    for k, im in again:
+        v = third.get(k, ("", 0))
+        sure = _CLEAN_NUMBER.match(v[0]) and v[1] >= OCR_AGAIN_CONF
+        if check[k]:
+            if sure and v[0] != check[k][0] and len(v[0]) == len(check[k][0]):
+                read[k] = ("?", 0)
+                disagree += 1
+        elif sure and len(v[0]) == digits(k, im):
+            read[k] = v
+            disagree += 1
     c.disputed += disagree
     out = {}
     for k, (text, _) in read.items():
@@ -1025,7 +1108,7 @@ def _ocr_items(img, c: _Ctx, dpi: float | None) -> tuple[list, int]:
                        fill=255)
     items = []
     if tables:
-        texts = _ocr_cells(gray, tables, c)
+        texts = _ocr_cells(gray, tables, c, INK_FAINT if sigma > scanimage.NOISY_SIGMA else 0)
         for t, (xs, ys, region) in enumerate(tables):
             rows = [_snap_row([texts.get((t, (i, j)), "") if region[i, j] == (i, j) else None
                                for j in range(len(xs) - 1)], c) for i in range(len(ys) - 1)]

@@ -117,19 +117,76 @@ def _warned(ex: D.Extracted) -> bool:
 @needs_ocr
 @pytest.mark.parametrize("kind,opts,least", [
     ("clean 300 dpi", dict(dpi=300), 0.95),
-    ("noisy 150 dpi", dict(dpi=150, noise=18, angle=0.6, shift=(8, -6)), 0.80),
+    ("noisy 150 dpi", dict(dpi=150, noise=18, angle=0.6, shift=(8, -6)), 0.95),
 ])
 def test_scanned_office_pdf_read_by_ocr(kind, opts, least):
     """The LibreOffice export of report 501 (3 pages), printed and scanned: the clean 300-dpi scan and a
-    grainy 150-dpi one turned by 0.6° and shifted. Measured when written: 200/200, and 164/200 with 7 wrong
-    figures (all under the confidence warning). The 150-dpi target of 90 % is NOT met: faint vertical
-    rulings of grainy scans are missed and figure cells misread (NOTES.md, issue 18); this holds the level
-    reached."""
+    grainy 150-dpi one turned by 0.6° and shifted. Measured when written: 200/200 for both (the 150-dpi scan
+    read 164/200 with 7 wrong figures before faint rulings were found: `_lone` on both sides, vertical runs
+    cut at their last ruling, the thin-line filter on horizontal borders, faint strokes kept in a cell's
+    crop and a third digits pass; NOTES.md, issue 18). Ten reports' 150-dpi scans read 91-100 %."""
     t = oc.truth(501)
     ex, right, wrong = _scored(t, oc.scan(oc.office(501, "pdf"), seed=501, **opts))
     assert ex.carrier == "pdf-ocr" and ex.pages == 3
     assert right >= least * 200, (kind, right, wrong)
     assert _warned(ex), ex.warnings        # no silent figure: each comes with the confidence warning
+
+
+def _grainy_grid(seed: int):
+    """A 150-dpi table scanned the way office_corpus.scan scans (blur 0.6, seeded grain of std 18): 0.5-pt
+    rulings split over two pixel rows (columns) as a scanner puts them, the text of each narrow cell starting
+    2 px right of its ruling (strokes 2 px wide, 60 grey)."""
+    import numpy as np
+    from PIL import Image, ImageChops, ImageDraw, ImageFilter
+    xs, ys = [40, 200, 276, 352, 560], [40, 74, 108, 142, 176]
+    img = Image.new("L", (600, 220), 255)
+    d = ImageDraw.Draw(img)
+    for y in ys:
+        d.line((xs[0], y, xs[-1], y), fill=200)
+        d.line((xs[0], y + 1, xs[-1], y + 1), fill=200)
+    for x in xs:
+        d.line((x, ys[0], x, ys[-1]), fill=150)
+        d.line((x + 1, ys[0], x + 1, ys[-1]), fill=215)
+    for x0 in xs[1:3]:
+        for y0 in ys[:-1]:
+            for k in range(4):
+                d.rectangle((x0 + 4 + 6 * k, y0 + 8, x0 + 5 + 6 * k, y0 + 26), fill=60)
+                d.rectangle((x0 + 4, y0 + 8 + 6 * k, x0 + 24, y0 + 9 + 6 * k), fill=60)
+    img = img.filter(ImageFilter.GaussianBlur(0.6))
+    grain = Image.fromarray(np.clip(np.random.default_rng(seed).normal(128, 18, (img.height, img.width)), 0, 255)
+                            .astype(np.uint8))
+    return ImageChops.add(img, grain, scale=1.0, offset=-128)
+
+
+def test_faint_rulings_of_a_grainy_150_dpi_table_are_found():
+    """Rulings of a grainy 150-dpi scan are ink in fewer than 80 % of their pixels, and a narrow cell's text
+    sits 2 px past its left ruling. The old detector found 2-3 of the 5 columns (or no table) for each of
+    these 8 grain patterns: it took a ruling with text beside it for glyph strokes and lost faint borders."""
+    merged = 0
+    for seed in range(8):
+        tables = D._tables(_grainy_grid(seed))[0]
+        assert [(len(xs), len(ys)) for xs, ys, _ in tables] == [(5, 5)], seed
+        merged += sum(1 for k, v in tables[0][2].items() if k != v)
+    assert merged <= 2          # measured: 2 cells of 128 merged with a neighbour (a broken vertical end)
+
+
+def test_thin_line_filter_tells_a_faint_ruling_from_text_across_a_merged_cell():
+    import numpy as np
+    from PIL import Image, ImageDraw
+    img = Image.new("L", (400, 120), 255)
+    d = ImageDraw.Draw(img)
+    d.line((20, 30, 380, 30), fill=205)                         # a faint ruling
+    for k in range(12):                                          # a text line across y=80: glyph strokes
+        x = 30 + 28 * k
+        d.rectangle((x, 70, x + 2, 92), fill=40)
+        d.rectangle((x + 8, 70, x + 10, 92), fill=40)
+        d.rectangle((x, 80, x + 18, 81), fill=40)
+    grain = np.random.default_rng(1).normal(0, 12, (120, 400))
+    img = Image.fromarray(np.clip(np.asarray(img) + grain, 0, 255).astype(np.uint8))
+    darker = D._darker(img)
+    assert D._thin_line(darker, 30, 20, 380, 6)
+    assert not D._thin_line(darker, 80, 20, 380, 6)
+    assert not D._thin_line(darker, 55, 20, 380, 6)            # blank paper
 
 
 @needs_office
