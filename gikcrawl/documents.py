@@ -13,7 +13,7 @@ OWN cells (cells covered by a row/column span are dropped, a blank cell stays ""
 - DOC / WPS / RTF: LibreOffice headless → DOCX → the DOCX path; catdoc plain text if LibreOffice is missing.
 - Images: tesseract (chi_sim). Ruled tables are rebuilt from their ruling lines (grid and spans); every
   cell's ink is cropped and all crops are read in one tesseract call as a stacked column; cells read as digit
-  look-alikes are read again as digits (and what neither read settles, a third time 1.5x larger; a cell
+  look-alikes are read again as digits (what neither read settles a third time 1.5x larger, then alone; a cell
   still in doubt is left unread: its row null); a label within 1-2 characters of exactly one template label is
   snapped to it. Text outside tables goes by tesseract's lines; unruled rows are split into cells at wide
   gaps. OCR output always carries a warning and the mean word confidence.
@@ -54,6 +54,7 @@ OCR_DIGITS = "-c tessedit_char_whitelist=0123456789.+-%"
 OCR_DPI = 200
 OCR_AGAIN_SCALE = 1.5          # figure cells the first two reads leave open: read again this much larger ...
 OCR_AGAIN_CONF = 80            # ... and taken at this confidence
+OCR_ALONE_MAX = 8              # cells still open after that, read alone (two calls each), at most this many a page
 ADAPT_C = 22                   # ink: this much darker than the local mean ...
 INK_ABS = 110                  # ... or darker than this
 OVERSHOOT = 1.0                # a vertical run may go on past the last ruling it crosses by this many minimum runs
@@ -879,6 +880,7 @@ def _ocr_cells(gray, tables, c: _Ctx, faint: int = 0) -> dict:
     look-alikes ("了" for 7) or as one or two unsure characters are read again as digits, and what those
     two reads leave open a third time (see below; "?" where the cell stays in doubt). `faint`: crop each
     cell with the lighter pixels of its strokes (a denoised page). → {(table, origin): text}."""
+    from PIL import Image
     crops, heights = [], []
     for t, (xs, ys, region) in enumerate(tables):
         rects: dict = {}
@@ -960,6 +962,21 @@ def _ocr_cells(gray, tables, c: _Ctx, faint: int = 0) -> dict:
                 disagree += 1
         elif sure and len(v[0]) == digits(k, im):
             read[k] = v
+            disagree += 1
+    # a cell still open (read as a glyph or as "?" by all of them) is read alone, twice: tesseract reads a
+    # digit among the stacked crops by its neighbours' layout, alone as a word (psm 8) and as a raw line
+    # (psm 13); both must give the same figure, with as many digits as the ink is wide. At most
+    # OCR_ALONE_MAX cells a page (~0.1 s a call)
+    alone = [(k, im) for k, im in redo if not _CLEAN_NUMBER.match(read.get(k, ("", 0))[0])
+             and (read.get(k, ("", 0))[0] == "?" or (_snap(read.get(k, ("", 0))[0], c) == read.get(k, ("", 0))[0]
+                                                      and _key(read.get(k, ("", 0))[0]) not in _LEXICON))]
+    for k, im in alone[:OCR_ALONE_MAX]:
+        pad = Image.new("L", (im.width + 40, im.height + 40), 255)
+        pad.paste(im, (20, 20))
+        reads = {"".join(w[0] for w in _tess(pad, c, "eng", f"--psm {psm} {OCR_DIGITS}")) for psm in (8, 13)}
+        v = reads.pop() if len(reads) == 1 else ""
+        if _CLEAN_NUMBER.match(v) and len(v) == digits(k, im):
+            read[k] = (v, 0)
             disagree += 1
     c.disputed += disagree
     out = {}
