@@ -199,6 +199,8 @@ def test_traditional_title_with_pinyin_in_a_pipe_row():
     ("本年度报告根据《条例》要求,汇总2021年度白河镇人民政府的政务公开年度报告编制而成。", "白河镇人民政府"),
     # the opening sentence's subject is no name ("本年度报告根据…"): the body's own sentence names it later
     ("本年度报告根据《条例》编制。2021年,在县委的领导下,白河镇人民政府根据条例要求推进公开。", "白河镇人民政府"),
+    # … but once the body has spoken of itself (本局认真…), a later subject is another body
+    ("2021年,本局认真贯彻条例。青山县人民政府坚持推进公开。", None),
     # a bare level is a fragment: completed from the place the text names, else nothing
     ("2021年,乡政府坚持公开。石桥乡政府进一步推进,石桥乡各村。", "石桥乡人民政府"),
     ("2021年,乡政府坚持公开。", None),

@@ -200,6 +200,7 @@ _PLACE_END = re.compile(r"(?:省|自治区|市|自治州|州|盟|地区|自治�
 _NAME_END = re.compile(_ORG + r"$|(?:镇|乡|街道|苏木|县|旗|市|区)$")
 _SELF = re.compile(r"我|本(?:局|委|办|镇|乡|街道|区|县|市|机关|单位|部门|中心)|全年|全县|全市|全区|领导小组|下设|网站|"
                    r"门户|平台|栏目|专栏|公众号")
+_SELF_BODY = re.compile(r"(?:我|本)(?:局|委|办|镇|乡|街道|区|县|市|机关|单位|部门|中心)")
 _BARE_LEVEL = re.compile(r"^(?:省|市|县|区|州|盟|旗|乡|镇|街道)(?![\u4e00-\u9fff]{0,2}(?:区|县|市)(?:人民政府|政府)?$)")
 _INTERNAL_OFFICE = re.compile(
     r"(?:党政(?:综合)?办(?:公室)?|综合(?:督考)?办(?:公室)?|(?:政府)?(?:信息公开|政务公开)?(?:工作)?领导小组办公室|(?:政府)?信息公开(?:办公室|处|科|办)|"
@@ -329,13 +330,17 @@ def agency_from(title: str | None, body: str, last_lines: list[str], opening: st
     squashed = squash(opening)
     for pattern in (_COMPILED_BY, _COMPILED_AFTER_YEAR):
         for m in pattern.finditer(squashed):
-            name = agency_name(m.group(1) or m.group(m.lastindex), body)
+            name = agency_name(m.group(m.lastindex), body)
             if name:
                 return name
-    for m in _OPENING_SUBJECT.finditer(squashed):     # "本年度报告根据…" first, the body's own sentence later
+    # "本年度报告根据…" names no body: the body's own sentence may come later. A subject that is the body
+    # speaking of itself (本局认真…) ends the search: a later subject is another body (县政府坚持…)
+    for m in _OPENING_SUBJECT.finditer(squashed):
         name = agency_name(m.group(1), body)
         if name:
             return name
+        if _SELF_BODY.search(m.group(1)):
+            break
     shown = [squash(x) for x in page_lines[:40] if x.strip()] + [squash(x) for x in last_lines if x.strip()]
     for n, line in enumerate(shown):
         if _SIGNATURE.match(line) and n + 1 < len(shown) and _DATE_LINE.match(shown[n + 1]):
