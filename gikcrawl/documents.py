@@ -671,14 +671,6 @@ def _covered(segs, pos, lo, hi, tol, frac: float = 0.6) -> bool:
     return got >= frac * (hi - lo)
 
 
-def _darker(gray):
-    """How much darker each pixel is than the mean around it (as `_dark` measures it): uint8 array."""
-    import numpy as np
-    from PIL import ImageChops, ImageFilter
-    radius = max(8, min(gray.size) // 120)
-    return np.asarray(ImageChops.subtract(gray.filter(ImageFilter.BoxBlur(radius)), gray))
-
-
 def _thin_line(darker, y: float, x0: float, x1: float, tol: int, off: int = 3) -> bool:
     """A matched filter along a horizontal cell border at y from x0 to x1 (past the crossing rulings): is
     there a thin line? A faint ruling of a grainy low-dpi scan is ink in fewer than 80 % of its pixels, so
@@ -709,15 +701,17 @@ def _find(parent: dict, k):
 def _tables(gray, tol: int = 6):
     """Ruled tables: [(xs, ys, {(i, j): origin cell of its span})], the rulings, how many are horizontal."""
     from PIL import Image, ImageChops
+    import numpy as np
     w, h = gray.size
-    bw = _dark(gray, 1)
+    darkness = _darkness(gray)                # for the ink, and for _thin_line along cell borders
+    bw = _dark(gray, 1, darkness=darkness)
     # each ruling's pixels are spread across the line it belongs to (1 px each way, across the line only:
     # along it would bridge the gaps between characters), which closes the gaps noise and a residual
     # slant cut into thin rulings
     across_h = ImageChops.lighter(ImageChops.offset(bw, 0, 1), ImageChops.offset(bw, 0, -1))
     across_v = ImageChops.lighter(ImageChops.offset(bw, 1, 0), ImageChops.offset(bw, -1, 0))
     hmin, vmin = max(40, w // 30), max(30, h // 90)
-    darker = _darker(gray)
+    darker = np.asarray(darkness)
     hs = _lone(_runs(ImageChops.lighter(bw, across_h).tobytes(), w, h, hmin), bw, False)
     # a vertical run is a run of glyph strokes only with ink on both sides at once: the text of a narrow
     # cell starts 1-3 px right of its ruling at 150 dpi, along much of the ruling
@@ -799,14 +793,20 @@ def _tess(img, c: _Ctx, lang: str = OCR_LANG, config: str = OCR_CONFIG) -> list[
     return words
 
 
-def _dark(gray, on: int = 255, radius: int = 0):
-    """Adaptive (local mean) binarisation: a pixel is ink when it is darker than the mean of its
-    neighbourhood by ADAPT_C, or darker than INK_ABS outright. Grey rulings (160-200 on white) and
-    faint scans pass where a fixed threshold misses them; isolated noise stays too short to be a ruling."""
+def _darkness(gray, radius: int = 0):
+    """How much darker each pixel is than the mean of its neighbourhood (an image of the same size)."""
     from PIL import ImageChops, ImageFilter
     radius = radius or max(8, min(gray.size) // 120)
-    mean = gray.filter(ImageFilter.BoxBlur(radius))
-    diff = ImageChops.subtract(mean, gray)                       # how much darker than around it
+    return ImageChops.subtract(gray.filter(ImageFilter.BoxBlur(radius)), gray)
+
+
+def _dark(gray, on: int = 255, radius: int = 0, darkness=None):
+    """Adaptive (local mean) binarisation: a pixel is ink when it is darker than the mean of its
+    neighbourhood by ADAPT_C, or darker than INK_ABS outright. Grey rulings (160-200 on white) and
+    faint scans pass where a fixed threshold misses them; isolated noise stays too short to be a ruling.
+    darkness: `_darkness(gray, radius)` when the caller has it already."""
+    from PIL import ImageChops
+    diff = _darkness(gray, radius) if darkness is None else darkness
     local = diff.point(lambda v: on if v > ADAPT_C else 0)
     absolute = gray.point(lambda p: on if p < INK_ABS else 0)
     return ImageChops.lighter(local, absolute)
@@ -881,7 +881,7 @@ def _ocr_cells(gray, tables, c: _Ctx, faint: int = 0) -> dict:
     two reads leave open a third time (see below; "?" where the cell stays in doubt). `faint`: crop each
     cell with the lighter pixels of its strokes (a denoised page). → {(table, origin): text}."""
     from PIL import Image
-    crops, heights = [], []
+    crops = []
     for t, (xs, ys, region) in enumerate(tables):
         rects: dict = {}
         for (i, j), origin in region.items():
@@ -889,13 +889,12 @@ def _ocr_cells(gray, tables, c: _Ctx, faint: int = 0) -> dict:
             r[2], r[3] = max(r[2], i), max(r[3], j)
         for origin, (i0, j0, i1, j1) in rects.items():
             crop = gray.crop((int(xs[j0]) + 4, int(ys[i0]) + 4, int(xs[j1 + 1]) - 4, int(ys[i1 + 1]) - 4))
-            dark = _ink(crop, 6) if crop.width > 8 and crop.height > 8 else None
-            if dark:
-                crops.append(((t, origin), crop.crop(_ink(crop, 6, faint) if faint else dark)))
-                heights.append(crops[-1][1].height - 12)
+            box = _ink(crop, 6, faint) if crop.width > 8 and crop.height > 8 else None
+            if box:
+                crops.append(((t, origin), crop.crop(box)))
     if not crops:
         return {}
-    ink = sorted(heights)[len(heights) // 2]              # median glyph height, px
+    ink = sorted(im.height - 12 for _, im in crops)[len(crops) // 2]       # median glyph height, px
     read = _read_crops(crops, c, OCR_CELL_LANG, OCR_CONFIG, min(4.0, max(1.0, OCR_CELL_PX / max(ink, 1))))
 
     def digits(k, im) -> int:          # how many digits the ink is wide: a digit is ~0.65 of its height
@@ -947,9 +946,12 @@ def _ocr_cells(gray, tables, c: _Ctx, faint: int = 0) -> dict:
     # 1.5x larger it drops a digit of 11 or 33, so a shorter read proves nothing); an unread cell takes its
     # read where the digit count fits the ink's width and tesseract is sure of it (a 7 it reads as 4 or 5
     # comes with confidence 0)
-    for k, _ in redo:
+    def open_(k) -> bool:              # read as a glyph: neither a figure nor a label
         text = read.get(k, ("", 0))[0]
-        if k not in check and not _CLEAN_NUMBER.match(text) and _snap(text, c) == text and _key(text) not in _LEXICON:
+        return not _CLEAN_NUMBER.match(text) and _snap(text, c) == text and _key(text) not in _LEXICON
+
+    for k, _ in redo:
+        if k not in check and open_(k):
             check[k] = ()
     again = [(k, im) for k, im in redo if k in check and len(check[k]) < 2]
     third = _read_crops(again, c, "eng", f"{OCR_CONFIG} {OCR_DIGITS}", OCR_AGAIN_SCALE) if again else {}
@@ -967,9 +969,7 @@ def _ocr_cells(gray, tables, c: _Ctx, faint: int = 0) -> dict:
     # digit among the stacked crops by its neighbours' layout, alone as a word (psm 8) and as a raw line
     # (psm 13); both must give the same figure, with as many digits as the ink is wide. At most
     # OCR_ALONE_MAX cells a page (~0.1 s a call)
-    alone = [(k, im) for k, im in redo if not _CLEAN_NUMBER.match(read.get(k, ("", 0))[0])
-             and (read.get(k, ("", 0))[0] == "?" or (_snap(read.get(k, ("", 0))[0], c) == read.get(k, ("", 0))[0]
-                                                      and _key(read.get(k, ("", 0))[0]) not in _LEXICON))]
+    alone = [(k, im) for k, im in redo if read.get(k, ("", 0))[0] == "?" or open_(k)]
     for k, im in alone[:OCR_ALONE_MAX]:
         pad = Image.new("L", (im.width + 40, im.height + 40), 255)
         pad.paste(im, (20, 20))

@@ -184,7 +184,7 @@ def test_thin_line_filter_tells_a_faint_ruling_from_text_across_a_merged_cell():
         d.rectangle((x, 80, x + 18, 81), fill=40)
     grain = np.random.default_rng(1).normal(0, 12, (120, 400))
     img = Image.fromarray(np.clip(np.asarray(img) + grain, 0, 255).astype(np.uint8))
-    darker = D._darker(img)
+    darker = np.asarray(D._darkness(img))
     assert D._thin_line(darker, 30, 20, 380, 6)
     assert not D._thin_line(darker, 80, 20, 380, 6)
     assert not D._thin_line(darker, 55, 20, 380, 6)            # blank paper

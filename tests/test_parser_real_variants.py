@@ -10,6 +10,7 @@ score of the same page: no variant may read a field the plain page reads wrongly
 from __future__ import annotations
 
 import codecs
+import functools
 import html
 import importlib.util
 import json
@@ -25,6 +26,7 @@ from gikcrawl.parser import parse
 _FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 
 
+@functools.cache
 def _scorer():
     spec = importlib.util.spec_from_file_location("score", SHARED / "tools" / "score.py")
     module = importlib.util.module_from_spec(spec)
@@ -32,6 +34,7 @@ def _scorer():
     return module
 
 
+@functools.cache
 def _pages() -> list[tuple[Path, dict]]:
     out = []
     for folder in (SHARED / "real", SHARED / "seeds"):
