@@ -4,13 +4,14 @@ Measures pages/s, CPU per page and hosts kept busy for: one process without Redi
 on one Redis frontier, all in the same run, over the same sites; prints a table and the extrapolation to a
 national crawl.
 
-    python bench/national.py [--hosts 200] [--seconds 40] [--workers 1,2,4]
+    python bench/national.py [--hosts 200] [--seconds 40] [--workers 1,2,4] [--variant NAME:KEY=VALUE,...]
 
 Every configuration crawls for --seconds from its first page; pages/s, CPU and hosts are counted at the servers
 from second 8 on, so short runs compare steady states rather than start-up costs. "hosts busy": hosts with
 a request being answered, sampled every 0.1 s; "hosts/s": hosts that received a request in each second;
 "closest": the smallest gap between two requests to one host among the violations; "CPU ms/page": the
-crawl processes' CPU time (/proc, user + system) per page, valid on a loaded machine; "redis/page": commands
+crawl processes' CPU time (/proc, user + system; their worker pools included) per page, valid on a loaded
+machine; "servers ms": this process's CPU (the 200 replica servers) per page; "redis/page": commands
 Redis served per page (its own counters; a script's inner commands count too); "redis ms": Redis's own CPU
 per page; "load": the 1-minute load average at the end of the configuration.
 """
@@ -110,6 +111,37 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def tree_cpu(pids: list[int]) -> dict[int, float]:
+    """CPU seconds of each live process under pids (them included): a crawl's worker pool (its forkserver's
+    children) parses and extracts for it, so its CPU is the crawl's too."""
+    parent = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError):
+            continue
+    found, todo = set(), list(pids)
+    while todo:
+        pid = todo.pop()
+        if pid in found:
+            continue
+        found.add(pid)
+        todo += [child for child, ppid in parent.items() if ppid == pid]
+    out = {}
+    for pid in found:
+        try:
+            out[pid] = cpu_seconds(pid)
+        except OSError:
+            continue
+    return out
+
+
+def tree_cpu_since(pids: list[int], before: dict[int, float]) -> float:
+    """CPU seconds the processes under pids used since the sample before (processes born since count whole)."""
+    now = tree_cpu(pids)
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in now.items())
+
+
 def redis_calls(port: int | None) -> int:
     """Commands Redis has served (a script call is one), from its own counters."""
     if port is None:
@@ -120,9 +152,9 @@ def redis_calls(port: int | None) -> int:
 
 
 def run(config: str, workers: int, hosts: list[PoliteHost], sites_yaml: Path, tmp: Path, seconds: float,
-        stats: Stats) -> dict:
+        stats: Stats, settings: list[str] = (), root: Path = ROOT) -> dict:
     redis, port = None, None
-    extra = ["-s", "LOG_LEVEL=ERROR", "-s", f"DOWNLOAD_DELAY={DELAY}", "-s", "TELNETCONSOLE_ENABLED=False",
+    extra = [*(arg for kv in settings for arg in ("-s", kv)), "-s", "LOG_LEVEL=ERROR", "-s", f"DOWNLOAD_DELAY={DELAY}", "-s", "TELNETCONSOLE_ENABLED=False",
              "-s", "TWISTED_DNS_RESOLVER=gikfixtures.loopback.LoopbackResolver"]
     if workers:
         port = free_port()
@@ -137,7 +169,8 @@ def run(config: str, workers: int, hosts: list[PoliteHost], sites_yaml: Path, tm
     stats.reset()
     procs = [subprocess.Popen([sys.executable, "-m", "scrapy", "crawl", "county", "-a", "site=all",
                                "-s", f"SITES_CONFIG={sites_yaml}", "-s", f"ARCHIVE_DIR={tmp}/{config}",
-                               "-s", f"WARC_WORKER_ID=w{i}", *extra], cwd=ROOT)
+                               "-s", f"WARC_WORKER_ID=w{i}", *extra], cwd=root,
+                              env=dict(os.environ, PYTHONPATH=str(root)))
              for i in range(max(1, workers))]
     launched = time.monotonic()
     while not stats.pages and time.monotonic() - launched < 120:      # start-up (imports, Redis, first page)
@@ -148,14 +181,16 @@ def run(config: str, workers: int, hosts: list[PoliteHost], sites_yaml: Path, tm
         time.sleep(0.1)
         if time.monotonic() - t0 >= WARMUP:
             if cpu0 is None:
-                cpu0 = sum(cpu_seconds(p.pid) for p in procs)
+                cpu0 = tree_cpu([p.pid for p in procs])
+                own0 = cpu_seconds(os.getpid())
                 calls0 = redis_calls(port)
                 rcpu0 = cpu_seconds(redis.pid) if redis is not None else 0.0
             samples.append(stats.hosts_busy())
         if all(p.poll() is not None for p in procs):
             break
     t1 = time.monotonic()
-    cpu = sum(cpu_seconds(p.pid) for p in procs if p.poll() is None) - (cpu0 or 0)
+    cpu = tree_cpu_since([p.pid for p in procs if p.poll() is None], cpu0) if cpu0 is not None else 0.0
+    own = cpu_seconds(os.getpid()) - own0 if cpu0 is not None else 0.0
     calls = redis_calls(port) - calls0 if cpu0 is not None else 0
     rcpu = cpu_seconds(redis.pid) - rcpu0 if redis is not None and cpu0 is not None else 0.0
     load = os.getloadavg()[0]
@@ -181,7 +216,7 @@ def run(config: str, workers: int, hosts: list[PoliteHost], sites_yaml: Path, tm
             "pages_s": len(window) / span if span > 0 else 0.0, "cpu_ms_page": 1000 * cpu / max(1, len(window)),
             "busy": sum(samples) / max(1, len(samples)), "hosts_per_s": sum(recent) / max(1, len(recent)),
             "violations": violations, "closest": closest, "redis_calls_page": calls / max(1, len(window)),
-            "redis_ms_page": 1000 * rcpu / max(1, len(window)),
+            "redis_ms_page": 1000 * rcpu / max(1, len(window)), "servers_ms_page": 1000 * own / max(1, len(window)),
             "load": load}
 
 
@@ -191,7 +226,16 @@ def main() -> int:
     ap.add_argument("--pages", type=int, default=120, help="pages per site (report pages and lists)")
     ap.add_argument("--seconds", type=float, default=40.0)
     ap.add_argument("--workers", default="1,2,4")
+    ap.add_argument("--variant", action="append", default=[], metavar="NAME[@CHECKOUT]:KEY=VALUE[,KEY=VALUE]",
+                    help="also run every configuration with these settings (-s), and from another checkout of "
+                         "gikcrawl (a git worktree of a base commit), interleaved with the plain one; repeatable. "
+                         "Ratios compare configurations of one variant")
     a = ap.parse_args()
+    variants = {"": ([], ROOT)}
+    for v in a.variant:
+        name, _, kvs = v.partition(":")
+        name, _, root = name.partition("@")
+        variants[name] = ([kv for kv in kvs.split(",") if kv], Path(root).resolve() if root else ROOT)
     if not shutil.which("redis-server"):
         sys.exit("redis-server not found: apt-get install redis-server")
     stats = Stats()
@@ -209,26 +253,36 @@ def main() -> int:
                 "start_urls": [h.url(s, s.start_path).replace("127.0.0.1", loopback_name(s.key), 1)],
                 "politeness": {"download_delay": DELAY}}
                 for s, h in zip(sites, hosts)}}), encoding="utf-8")
-            results = [run("no-redis", 0, hosts, sites_yaml, Path(tmp), a.seconds, stats)]
-            for n in (int(x) for x in a.workers.split(",")):
-                results.append(run(f"redis-{n}w", n, hosts, sites_yaml, Path(tmp), a.seconds, stats))
+            results = []
+            for n in [0, *(int(x) for x in a.workers.split(","))]:
+                for name, (settings, root) in variants.items():
+                    config = (f"redis-{n}w" if n else "no-redis") + (f"[{name}]" if name else "")
+                    results.append(run(config, n, hosts, sites_yaml, Path(tmp), a.seconds, stats, settings, root))
+                    results[-1]["variant"] = name
     finally:
         closers = [threading.Thread(target=h.close) for h in hosts]      # each waits up to its poll interval
         for t in closers:
             t.start()
         for t in closers:
             t.join()
-    base = results[0]["pages_s"]
-    one = next((r["pages_s"] for r in results if r["config"] == "redis-1w"), base)
+    def rate(variant: str, prefix: str) -> float:
+        found = [r["pages_s"] for r in results if r["variant"] == variant and r["config"].startswith(prefix)]
+        return found[0] if found and found[0] else float("nan")
     print(f"\n{a.hosts} hosts, 100-300 ms latency, 1 request/s each; {a.seconds:.0f} s per configuration, "
           f"measured after {WARMUP:.0f} s; {os.cpu_count()} cores shared with the servers and Redis")
-    print(f"{'configuration':14s} {'pages/s':>8s} {'vs no-redis':>11s} {'vs 1 worker':>11s} {'CPU ms/page':>11s} "
-          f"{'hosts busy':>10s} {'hosts/s':>8s} {'violations':>10s} {'closest':>8s} {'redis/page':>10s} {'redis ms':>8s} {'load':>5s}")
+    for name, (settings, root) in variants.items():
+        if name:
+            print(f"[{name}]: " + (f"crawling from {root} " if root != ROOT else "") + " ".join(f"-s {kv}" for kv in settings))
+    width = max(14, *(len(r["config"]) for r in results))
+    print(f"{'configuration':{width}s} {'pages/s':>8s} {'vs no-redis':>11s} {'vs 1 worker':>11s} {'CPU ms/page':>11s} "
+          f"{'hosts busy':>10s} {'hosts/s':>8s} {'violations':>10s} {'closest':>8s} {'redis/page':>10s} {'redis ms':>8s} "
+          f"{'servers ms':>10s} {'load':>5s}")
     for r in results:
         closest = "-" if r["closest"] is None else f"{r['closest']:.3f}s"
-        print(f"{r['config']:14s} {r['pages_s']:8.1f} {r['pages_s'] / base:10.2f}x {r['pages_s'] / one:10.2f}x "
+        base, one = rate(r["variant"], "no-redis"), rate(r["variant"], "redis-1w")
+        print(f"{r['config']:{width}s} {r['pages_s']:8.1f} {r['pages_s'] / base:10.2f}x {r['pages_s'] / one:10.2f}x "
               f"{r['cpu_ms_page']:11.1f} {r['busy']:10.1f} {r['hosts_per_s']:8.1f} {r['violations']:10d} {closest:>8s} "
-              f"{r['redis_calls_page']:10.1f} {r['redis_ms_page']:8.2f} {r['load']:5.1f}")
+              f"{r['redis_calls_page']:10.1f} {r['redis_ms_page']:8.2f} {r['servers_ms_page']:10.2f} {r['load']:5.1f}")
     pages = 2800 * 300
     load = os.getloadavg()[0]
     print(f"\nload average now {load:.1f} on {os.cpu_count()} cores: the rates above are what the share of CPU "

@@ -54,6 +54,9 @@ USER_AGENT = f"gikcrawl/{__version__} (archival crawler for government annual re
 ROBOTSTXT_OBEY = True               # default: obey; a site entry may set politeness.robotstxt_obey: false
 CONCURRENT_REQUESTS = 256             # hosts in flight at once; per host: the two lines below
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
+# outputs of one response handled at once: Scrapy starts this many tasks for every response, however few
+# outputs it has (1.3 ms a response at Scrapy's 100 against 0.25 at 16); our pipelines do not wait on anything
+CONCURRENT_ITEMS = 16
 DOWNLOAD_DELAY = 1.0
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
