@@ -4,7 +4,7 @@ Measures pages/s, CPU per page and hosts kept busy for: one process without Redi
 on one Redis frontier, all in the same run, over the same sites; prints a table and the extrapolation to a
 national crawl.
 
-    python bench/national.py [--hosts 200] [--seconds 40] [--workers 1,2,4] [--variant NAME:KEY=VALUE,...]
+    python bench/national.py [--hosts 200] [--seconds 40] [--workers 1,2,4] [--variant NAME[@CHECKOUT]:KEY=VALUE,...]
 
 Every configuration crawls for --seconds from its first page; pages/s, CPU and hosts are counted at the servers
 from second 8 on, so short runs compare steady states rather than start-up costs. "hosts busy": hosts with
@@ -106,40 +106,38 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _stat(path: Path) -> tuple[int, float]:
+    """(parent pid, CPU seconds user + system) from a /proc/<pid>/stat."""
+    fields = path.read_text().rsplit(")", 1)[1].split()
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return _stat(Path(f"/proc/{pid}/stat"))[1]
 
 
 def tree_cpu(pids: list[int]) -> dict[int, float]:
     """CPU seconds of each live process under pids (them included): a crawl's worker pool (its forkserver's
     children) parses and extracts for it, so its CPU is the crawl's too."""
-    parent = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    children, cpu = {}, {}
+    for path in Path("/proc").glob("[0-9]*/stat"):
         try:
-            parent[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            ppid, cpu[int(path.parent.name)] = _stat(path)
         except (OSError, ValueError):
             continue
-    found, todo = set(), list(pids)
+        children.setdefault(ppid, []).append(int(path.parent.name))
+    found, todo = {}, list(pids)
     while todo:
         pid = todo.pop()
-        if pid in found:
-            continue
-        found.add(pid)
-        todo += [child for child, ppid in parent.items() if ppid == pid]
-    out = {}
-    for pid in found:
-        try:
-            out[pid] = cpu_seconds(pid)
-        except OSError:
-            continue
-    return out
+        if pid in cpu and pid not in found:
+            found[pid] = cpu[pid]
+            todo += children.get(pid, [])
+    return found
 
 
 def tree_cpu_since(pids: list[int], before: dict[int, float]) -> float:
     """CPU seconds the processes under pids used since the sample before (processes born since count whole)."""
-    now = tree_cpu(pids)
-    return sum(cpu - before.get(pid, 0.0) for pid, cpu in now.items())
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in tree_cpu(pids).items())
 
 
 def redis_calls(port: int | None) -> int:
@@ -258,15 +256,15 @@ def main() -> int:
                 for name, (settings, root) in variants.items():
                     config = (f"redis-{n}w" if n else "no-redis") + (f"[{name}]" if name else "")
                     results.append(run(config, n, hosts, sites_yaml, Path(tmp), a.seconds, stats, settings, root))
-                    results[-1]["variant"] = name
+                    results[-1].update(variant=name, workers=n)
     finally:
         closers = [threading.Thread(target=h.close) for h in hosts]      # each waits up to its poll interval
         for t in closers:
             t.start()
         for t in closers:
             t.join()
-    def rate(variant: str, prefix: str) -> float:
-        found = [r["pages_s"] for r in results if r["variant"] == variant and r["config"].startswith(prefix)]
+    def rate(variant: str, workers: int) -> float:
+        found = [r["pages_s"] for r in results if r["variant"] == variant and r["workers"] == workers]
         return found[0] if found and found[0] else float("nan")
     print(f"\n{a.hosts} hosts, 100-300 ms latency, 1 request/s each; {a.seconds:.0f} s per configuration, "
           f"measured after {WARMUP:.0f} s; {os.cpu_count()} cores shared with the servers and Redis")
@@ -279,7 +277,7 @@ def main() -> int:
           f"{'servers ms':>10s} {'load':>5s}")
     for r in results:
         closest = "-" if r["closest"] is None else f"{r['closest']:.3f}s"
-        base, one = rate(r["variant"], "no-redis"), rate(r["variant"], "redis-1w")
+        base, one = rate(r["variant"], 0), rate(r["variant"], 1)
         print(f"{r['config']:{width}s} {r['pages_s']:8.1f} {r['pages_s'] / base:10.2f}x {r['pages_s'] / one:10.2f}x "
               f"{r['cpu_ms_page']:11.1f} {r['busy']:10.1f} {r['hosts_per_s']:8.1f} {r['violations']:10d} {closest:>8s} "
               f"{r['redis_calls_page']:10.1f} {r['redis_ms_page']:8.2f} {r['servers_ms_page']:10.2f} {r['load']:5.1f}")
